@@ -1,0 +1,5 @@
+"""``python -m sipsniff``."""
+
+from .cli import main
+
+main()

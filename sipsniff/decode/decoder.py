@@ -1,0 +1,266 @@
+"""Frame -> Payload: link layer, IPv4/IPv6 (with tunnels and fragments), UDP and TCP.
+
+Strategy: plain byte slicing with precompiled structs at offsets; no object is
+built per layer.  The common case (Ethernet or SLL, IPv4, UDP) takes a short
+straight path.  Anything that is not IP, UDP or TCP is counted as skipped;
+anything that claims to be and is damaged becomes a Diagnostic.
+
+Rules:
+- This module knows nothing of SIP: it hands every UDP datagram and every
+  in-order TCP chunk to the next stage.
+- Time comes from frames (``expire(now)``), never from the clock.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Callable
+
+from ..capture.frame import Frame
+from ..diagnostics import Diagnostic, Stage, Trigger
+from .fragments import Reassembler
+from .link import ETH_IPV4, ETH_IPV6, KNOWN_LINKTYPES, network_offset
+from .payload import Endpoint, Payload, Transport
+from .tcp import TcpReassembler
+
+__all__ = ["DecodeStats", "Decoder"]
+
+_IPV4 = struct.Struct("!BBHHHBBH4s4s")
+_IPV6 = struct.Struct("!IHBB16s16s")
+_UDP = struct.Struct("!HHH")
+_TCP = struct.Struct("!HHIIBB")
+_FRAG6 = struct.Struct("!BBHI")
+_EXT6 = frozenset((0, 43, 60, 51, 135, 139, 140))  # skipped extension headers
+_PROTO_TCP, _PROTO_UDP, _PROTO_IPIP, _PROTO_IPV6, _PROTO_FRAG = 6, 17, 4, 41, 44
+_MAX_TUNNEL_DEPTH = 4
+_ADDR_CACHE_MAX = 65_536
+
+_EMPTY: list[Payload] = []
+
+
+class DecodeStats:
+    """Counters of what the decoder saw; nothing leaves without being counted."""
+
+    __slots__ = ("by_reason", "bytes", "fragments", "frames", "skipped", "tcp_segments", "udp")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.bytes = 0
+        self.skipped = 0
+        """Frames that carried no UDP/TCP payload (ARP, ICMP, pure ACKs...)."""
+        self.udp = 0
+        self.tcp_segments = 0
+        self.fragments = 0
+        self.by_reason: dict[str, int] = {}
+
+    def skip(self, why: str) -> None:
+        self.skipped += 1
+        self.by_reason[why] = self.by_reason.get(why, 0) + 1
+
+
+class Decoder:
+    """Sans-I/O decoder: ``feed(frame)`` returns the payloads that frame completes."""
+
+    def __init__(self, report: Callable[[Diagnostic], None]) -> None:
+        self._report = report
+        self.stats = DecodeStats()
+        self.fragments = Reassembler(report)
+        self.tcp = TcpReassembler(report)
+        self._addr: dict[bytes, str] = {}
+        self._unknown_linktypes: set[int] = set()
+
+    # -- helpers ---------------------------------------------------------
+    def _ip(self, raw: bytes) -> str:
+        s = self._addr.get(raw)
+        if s is None:
+            if len(self._addr) >= _ADDR_CACHE_MAX:
+                self._addr.clear()
+            s = socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
+            self._addr[raw] = s
+        return s
+
+    def _bad(self, frame: Frame, trigger: Trigger, detail: str) -> list[Payload]:
+        self.stats.skip(trigger.value)
+        self._report(
+            Diagnostic(frame=frame.number, stage=Stage.DECODE, trigger=trigger, detail=detail)
+        )
+        return _EMPTY
+
+    # -- entry points ----------------------------------------------------
+    def feed(self, frame: Frame) -> list[Payload]:
+        """Decode one frame; return zero or more payloads (usually one or none)."""
+        st = self.stats
+        st.frames += 1
+        st.bytes += frame.orig_len
+        data = frame.data
+        if frame.linktype not in KNOWN_LINKTYPES:
+            if frame.linktype not in self._unknown_linktypes:
+                self._unknown_linktypes.add(frame.linktype)
+                return self._bad(
+                    frame,
+                    Trigger.UNKNOWN_LINKTYPE,
+                    f"link type {frame.linktype} is not supported; its frames are skipped",
+                )
+            st.skip(Trigger.UNKNOWN_LINKTYPE.value)
+            return _EMPTY
+        et, off = network_offset(frame.linktype, data)
+        if et == ETH_IPV4:
+            return self._ipv4(frame, data, off, 0)
+        if et == ETH_IPV6:
+            return self._ipv6(frame, data, off, 0)
+        st.skip("not-ip")
+        return _EMPTY
+
+    def expire(self, now: int) -> None:
+        """Forget fragments older than their timeout (capture time)."""
+        self.fragments.expire(now)
+
+    def flush(self) -> list[Payload]:
+        """End of input: report incomplete fragments, close TCP streams."""
+        self.fragments.flush()
+        return self.tcp.flush()
+
+    # -- network layer ---------------------------------------------------
+    def _ipv4(self, frame: Frame, data: bytes, off: int, depth: int) -> list[Payload]:
+        if len(data) < off + 20:
+            return self._bad(frame, Trigger.TRUNCATED, "IPv4 header truncated")
+        vihl, _tos, total, ident, fragw, _ttl, proto, _ck, s, d = _IPV4.unpack_from(data, off)
+        ihl = (vihl & 0x0F) * 4
+        if vihl >> 4 != 4 or ihl < 20:
+            return self._bad(
+                frame, Trigger.BAD_HEADER, f"bad IPv4 version/header length byte {vihl:#04x}"
+            )
+        end = off + total
+        if end > len(data):
+            if frame.orig_len > len(data):
+                return self._bad(
+                    frame, Trigger.SNAPLEN, f"frame cut by snaplen at {len(data)} bytes"
+                )
+            return self._bad(
+                frame, Trigger.TRUNCATED, f"IPv4 total length {total} exceeds the frame"
+            )
+        if total < ihl:
+            end = len(data)  # TSO-captured packets have total length 0
+        payload_off = off + ihl
+        src, dst = self._ip(s), self._ip(d)
+        if fragw & 0x3FFF:
+            self.stats.fragments += 1
+            whole = self.fragments.add(
+                (4, s, d, ident, proto),
+                (fragw & 0x1FFF) * 8,
+                bool(fragw & 0x2000),
+                data[payload_off:end],
+                frame.number,
+                frame.ts_ns,
+            )
+            if whole is None:
+                return _EMPTY
+            return self._transport(frame, proto, whole, 0, len(whole), src, dst, depth)
+        return self._transport(frame, proto, data, payload_off, end, src, dst, depth)
+
+    def _ipv6(self, frame: Frame, data: bytes, off: int, depth: int) -> list[Payload]:
+        if len(data) < off + 40:
+            return self._bad(frame, Trigger.TRUNCATED, "IPv6 header truncated")
+        vtf, plen, nxt, _hop, s, d = _IPV6.unpack_from(data, off)
+        if vtf >> 28 != 6:
+            return self._bad(frame, Trigger.BAD_HEADER, "bad IPv6 version")
+        end = off + 40 + plen
+        if end > len(data):
+            if frame.orig_len > len(data):
+                return self._bad(
+                    frame, Trigger.SNAPLEN, f"frame cut by snaplen at {len(data)} bytes"
+                )
+            return self._bad(
+                frame, Trigger.TRUNCATED, f"IPv6 payload length {plen} exceeds the frame"
+            )
+        pos = off + 40
+        src, dst = self._ip(s), self._ip(d)
+        while True:
+            if nxt in _EXT6:
+                if pos + 8 > end:
+                    return self._bad(frame, Trigger.TRUNCATED, "IPv6 extension header truncated")
+                step = (data[pos + 1] + 2) * 4 if nxt == 51 else (data[pos + 1] + 1) * 8
+                nxt = data[pos]
+                pos += step
+                continue
+            if nxt == _PROTO_FRAG:
+                if pos + 8 > end:
+                    return self._bad(frame, Trigger.TRUNCATED, "IPv6 fragment header truncated")
+                inner, _r, offw, ident = _FRAG6.unpack_from(data, pos)
+                pos += 8
+                self.stats.fragments += 1
+                whole = self.fragments.add(
+                    (6, s, d, ident, inner),
+                    offw & 0xFFF8,
+                    bool(offw & 1),
+                    data[pos:end],
+                    frame.number,
+                    frame.ts_ns,
+                )
+                if whole is None:
+                    return _EMPTY
+                # the reassembled payload may itself start with more extension headers
+                data, pos, end, nxt = whole, 0, len(whole), inner
+                while nxt in _EXT6 and pos + 8 <= end:
+                    step = (data[pos + 1] + 2) * 4 if nxt == 51 else (data[pos + 1] + 1) * 8
+                    nxt = data[pos]
+                    pos += step
+                return self._transport(frame, nxt, data, pos, end, src, dst, depth)
+            return self._transport(frame, nxt, data, pos, end, src, dst, depth)
+
+    # -- transport layer -------------------------------------------------
+    def _transport(
+        self,
+        frame: Frame,
+        proto: int,
+        data: bytes,
+        off: int,
+        end: int,
+        src: str,
+        dst: str,
+        depth: int,
+    ) -> list[Payload]:
+        if proto == _PROTO_UDP:
+            if off + 8 > end:
+                return self._bad(frame, Trigger.TRUNCATED, "UDP header truncated")
+            sport, dport, ulen = _UDP.unpack_from(data, off)
+            self.stats.udp += 1
+            stop = off + ulen if 8 <= ulen <= end - off else end
+            return [
+                Payload(
+                    frame.number,
+                    frame.ts_ns,
+                    Endpoint(src, sport),
+                    Endpoint(dst, dport),
+                    Transport.UDP,
+                    data[off + 8 : stop],
+                )
+            ]
+        if proto == _PROTO_TCP:
+            if off + 20 > end:
+                return self._bad(frame, Trigger.TRUNCATED, "TCP header truncated")
+            sport, dport, seq, _ack, doff, flags = _TCP.unpack_from(data, off)
+            hlen = (doff >> 4) * 4
+            if hlen < 20 or off + hlen > end:
+                return self._bad(frame, Trigger.BAD_HEADER, f"bad TCP data offset {hlen}")
+            self.stats.tcp_segments += 1
+            out = self.tcp.segment(
+                Endpoint(src, sport),
+                Endpoint(dst, dport),
+                seq,
+                flags,
+                data[off + hlen : end],
+                frame.number,
+                frame.ts_ns,
+            )
+            if not out:
+                self.stats.skip("tcp-no-new-data")
+            return out
+        if proto in (_PROTO_IPIP, _PROTO_IPV6) and depth < _MAX_TUNNEL_DEPTH:
+            inner = data[off:end]
+            if proto == _PROTO_IPIP:
+                return self._ipv4(frame, inner, 0, depth + 1)
+            return self._ipv6(frame, inner, 0, depth + 1)
+        self.stats.skip(f"ip-proto-{proto}")
+        return _EMPTY

@@ -1,0 +1,198 @@
+"""The pipeline: frames -> payloads -> SIP messages -> calls -> annotated calls.
+
+Strategy: each stage is a sans-I/O object (``Decoder``, ``SipFramer``,
+``DialogTracker``) fed one item at a time, so the file path and the live path
+run the same code.  Finished calls leave as soon as the tracker publishes
+them, so memory follows the open dialogs, not the capture's size.  Capture
+time drives every timer: ``expire`` is called when the capture clock has
+advanced by a second.
+
+Only this module and ``cli`` see every layer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from .analysis import MAX_KEPT_DIAGNOSTICS, Analysis, AnalyzedCall, Stats
+from .annotate.annotation import Annotation
+from .annotate.rules import ManyCallRule, Rule, all_rules, many_rules, run_many, run_rules
+from .capture.frame import Frame
+from .capture.sources import read_frames
+from .decode.decoder import Decoder
+from .diagnostics import Diagnostic, Stage, Trigger
+from .dialogs.call import Call
+from .dialogs.tracker import DialogTracker
+from .sip.framing import SipFramer
+from .sip.message import SipMessage
+
+__all__ = ["Pipeline", "analyze"]
+
+_EXPIRE_EVERY_NS = 1_000_000_000
+
+
+class Pipeline:
+    """Chains the stages; feed frames, collect finished annotated calls."""
+
+    def __init__(
+        self,
+        *,
+        rules: Sequence[Rule] | None = None,
+        cross_rules: Sequence[ManyCallRule] | None = None,
+        on_message: Callable[[SipMessage], None] | None = None,
+        on_diagnostic: Callable[[Diagnostic], None] | None = None,
+    ) -> None:
+        self.stats = Stats()
+        self.diagnostics: list[Diagnostic] = []
+        self._on_diag = on_diagnostic
+        self.decoder = Decoder(self._report)
+        self.framer = SipFramer(self._report)
+        self.tracker = DialogTracker(self._report)
+        self.rules = list(all_rules() if rules is None else rules)
+        self.cross_rules = list(many_rules() if cross_rules is None else cross_rules)
+        self._on_message = on_message
+        self._next_expire = 0
+        self._finished = False
+        self.late_annotations: dict[str, list[Annotation]] = {}
+        """Cross-call annotations by Call-ID, filled by ``finish``."""
+
+    def _report(self, d: Diagnostic) -> None:
+        self.stats.diagnostics_by_trigger[d.trigger.value] += 1
+        if len(self.diagnostics) < MAX_KEPT_DIAGNOSTICS:
+            self.diagnostics.append(d)
+        if self._on_diag is not None:
+            self._on_diag(d)
+
+    # -- the hot path ------------------------------------------------------
+    def feed(self, frame: Frame) -> list[AnalyzedCall]:
+        """Process one frame; return the calls that finished because of it (often none)."""
+        payloads = self.decoder.feed(frame)
+        done: list[Call] = []
+        if payloads:
+            framer = self.framer
+            tracker = self.tracker
+            st = self.stats
+            on_message = self._on_message
+            for p in payloads:
+                st.payloads += 1
+                for msg in framer.feed(p):
+                    if msg.status:
+                        st.statuses[msg.status] += 1
+                    else:
+                        st.methods[msg.method] += 1
+                    if on_message is not None:
+                        on_message(msg)
+                    evicted = tracker.feed(msg)
+                    if evicted:
+                        done.extend(evicted)
+        ts = frame.ts_ns
+        if ts >= self._next_expire:
+            if self._next_expire:
+                self.decoder.expire(ts)
+                done.extend(self.tracker.expire(ts))
+            self._next_expire = ts + _EXPIRE_EVERY_NS
+        return [self._annotate(c) for c in done] if done else []
+
+    def finish(self) -> list[AnalyzedCall]:
+        """End of input: flush every stage, run cross-call rules, finalise counters."""
+        if self._finished:
+            return []
+        self._finished = True
+        out: list[Call] = []
+        for p in self.decoder.flush():
+            for msg in self.framer.feed(p):
+                out.extend(self.tracker.feed(msg))
+        self.framer.flush()
+        out.extend(self.tracker.flush())
+        done = [self._annotate(c) for c in out]
+        for call_id, ann in run_many(self.cross_rules, self._report):
+            self.stats.annotations_by_rule[ann.rule] += 1
+            self.stats.annotations_by_severity[str(ann.severity)] += 1
+            self.late_annotations.setdefault(call_id, []).append(ann)
+        self._sync_stats()
+        return done
+
+    def attach_late(self, calls: list[AnalyzedCall]) -> list[AnalyzedCall]:
+        """Merge cross-call annotations (known only at the end) into retained calls."""
+        if not self.late_annotations:
+            return calls
+        late = self.late_annotations
+        return [
+            AnalyzedCall(call=c.call, annotations=c.annotations + tuple(late[c.call.call_id]))
+            if c.call.call_id in late
+            else c
+            for c in calls
+        ]
+
+    def _annotate(self, call: Call) -> AnalyzedCall:
+        anns = tuple(run_rules(call, self.rules, self._report))
+        for rule in self.cross_rules:
+            try:
+                rule.observe(call)
+            except Exception as exc:  # noqa: BLE001 - a plugin must never cost the report
+                self._report(
+                    Diagnostic(
+                        frame=call.messages[0].frame if call.messages else 0,
+                        stage=Stage.ANNOTATE,
+                        trigger=Trigger.RULE_FAILED,
+                        detail=f"rule {rule.id} failed: {type(exc).__name__}: {exc}",
+                    )
+                )
+        st = self.stats
+        st.calls += 1
+        st.calls_by_kind[call.kind.value] += 1
+        st.calls_by_state[call.state.value] += 1
+        st.retransmissions += len(call.retransmissions)
+        if call.evicted:
+            st.evicted_calls += 1
+        for a in anns:
+            st.annotations_by_rule[a.rule] += 1
+            st.annotations_by_severity[str(a.severity)] += 1
+        return AnalyzedCall(call=call, annotations=anns)
+
+    def _sync_stats(self) -> None:
+        st = self.stats
+        ds = self.decoder.stats
+        st.frames = ds.frames
+        st.bytes = ds.bytes
+        st.skipped = ds.skipped
+        st.skipped_by_reason = dict(ds.by_reason)
+        st.ip_fragments = ds.fragments
+        st.tcp_retransmitted_segments = self.decoder.tcp.retransmitted_segments
+        st.sip_messages = self.framer.messages
+        st.malformed = self.framer.malformed
+        st.not_sip = self.framer.not_sip
+
+    def run(self, frames: Iterable[Frame]) -> Iterator[AnalyzedCall]:
+        """Feed every frame, yielding calls as they finish, then the rest at the end."""
+        first = last = 0
+        feed = self.feed
+        for frame in frames:
+            if not first:
+                first = frame.ts_ns
+            last = frame.ts_ns
+            out = feed(frame)
+            if out:
+                yield from out
+        self.stats.first_ts_ns = first
+        self.stats.last_ts_ns = last
+        yield from self.finish()
+
+
+def analyze(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    on_diagnostic: Callable[[Diagnostic], None] | None = None,
+) -> Analysis:
+    """Analyse capture files completely and return the whole model (keeps every message).
+
+    Raises:
+        CaptureError: a source cannot be read at all.
+    """
+    paths = list(paths)
+    pipe = Pipeline(on_diagnostic=on_diagnostic)
+    pipe.stats.sources = [str(p) for p in paths]
+    calls = list(pipe.run(read_frames(paths, pipe._report)))
+    calls = pipe.attach_late(calls)
+    return Analysis(calls=tuple(calls), stats=pipe.stats, diagnostics=tuple(pipe.diagnostics))

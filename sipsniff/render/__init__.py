@@ -1,0 +1,1 @@
+"""Render: Analysis -> terminal renderables, text, JSON, HTML... Never parses packets."""

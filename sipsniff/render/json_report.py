@@ -1,0 +1,286 @@
+"""JSON document and NDJSON stream of an analysis (schema: ``sipsniff/schema/analysis.schema.json``).
+
+Strategy: the document is written *streaming*.  Messages and calls arrive call
+by call as the pipeline finishes them; each is serialised at once into a
+spool file (memory up to a few MB, then disk), and only ``(sort key, offset,
+length)`` is kept, so a capture of millions of messages never sits in memory.
+``close`` writes the document with messages in frame order and calls in start
+order.  NDJSON skips the spool: one line per call as it finishes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import tempfile
+from collections.abc import Iterable
+from typing import IO, Any
+
+from .. import __version__
+from ..analysis import AnalyzedCall, Stats
+from ..annotate.annotation import Annotation
+from ..annotate.knowledge import lookup
+from ..diagnostics import Diagnostic
+from ..dialogs.call import Call
+from ..sip.message import SipMessage
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "JsonWriter",
+    "NdjsonWriter",
+    "annotation_json",
+    "call_json",
+    "iso_time",
+    "message_json",
+    "summary_json",
+]
+
+SCHEMA_VERSION = "1.0"
+_SPOOL_MEMORY = 8 * 1024 * 1024
+
+
+def iso_time(ts_ns: int) -> str:
+    """UTC ISO 8601 with microseconds, as shown everywhere in sipsniff."""
+    return _dt.datetime.fromtimestamp(ts_ns / 1e9, _dt.UTC).isoformat(timespec="microseconds")
+
+
+def _explain(code: int) -> dict[str, Any]:
+    info = lookup(code)
+    return {
+        "code": code,
+        "reason": info.reason,
+        "class": info.class_name,
+        "rfc": info.rfc,
+        "severity": str(info.severity),
+        "meaning": info.meaning,
+        "causes": list(info.causes),
+        "resolution": list(info.resolution),
+        "registered": info.registered,
+    }
+
+
+def message_json(m: SipMessage, retransmission: bool = False) -> dict[str, Any]:
+    """One message as the schema's ``message`` object."""
+    d: dict[str, Any] = {
+        "frame": m.frame,
+        "time": iso_time(m.ts_ns),
+        "epoch": m.ts_ns / 1e9,
+        "src": str(m.src),
+        "dst": str(m.dst),
+        "transport": m.transport,
+    }
+    if m.status:
+        d["status"] = m.status
+        d["reason"] = m.reason
+    else:
+        d["method"] = m.method
+        d["uri"] = m.uri
+    d["cseq"] = f"{m.cseq_num} {m.cseq_method}".strip()
+    d["call_id"] = m.call_id
+    d["retransmission"] = retransmission
+    if m.sdp is not None:
+        d["sdp"] = {
+            "origin": m.sdp.origin_addr,
+            "connection": m.sdp.connection,
+            "media": [
+                {
+                    "type": md.kind,
+                    "port": md.port,
+                    "proto": md.proto,
+                    "address": md.connection,
+                    "codecs": list(md.codecs),
+                    "direction": md.direction,
+                }
+                for md in m.sdp.media
+            ],
+        }
+    if m.problems:
+        d["problems"] = list(m.problems)
+    if m.status >= 400:
+        d["explanation"] = _explain(m.status)
+    return d
+
+
+def annotation_json(a: Annotation) -> dict[str, Any]:
+    return {
+        "rule": a.rule,
+        "severity": str(a.severity),
+        "title": a.title,
+        "cause": a.cause,
+        "resolution": list(a.resolution),
+        "frames": list(a.frames),
+        "details": dict(a.details),
+    }
+
+
+def call_json(ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> dict[str, Any]:
+    """One call as the schema's ``call`` object (messages referenced by frame)."""
+    c: Call = ac.call
+    t = c.timings
+    return {
+        "call_id": c.call_id,
+        "kind": c.kind.value,
+        "state": c.state.value,
+        "final_status": c.final_status or None,
+        "from": c.from_uri,
+        "to": c.to_uri,
+        "from_user": c.from_user,
+        "to_user": c.to_user,
+        "start": iso_time(c.start_ns),
+        "end": iso_time(c.end_ns),
+        "timings": {
+            "first_provisional_ms": t.first_provisional,
+            "post_dial_delay_ms": t.post_dial_delay,
+            "setup_ms": t.setup,
+            "duration_ms": t.duration,
+            "teardown_ms": t.teardown,
+        },
+        "ended_by": c.ended_by or None,
+        "frames": [m.frame for m in c.messages],
+        "message_count": c.message_count,
+        "retransmissions": len(c.retransmissions),
+        "evicted": c.evicted,
+        "annotations": [annotation_json(a) for a in (*ac.annotations, *extra)],
+    }
+
+
+def summary_json(st: Stats) -> dict[str, Any]:
+    return {
+        "sources": st.sources,
+        "frames": st.frames,
+        "bytes": st.bytes,
+        "skipped_frames": st.skipped,
+        "skipped_by_reason": dict(sorted(st.skipped_by_reason.items())),
+        "not_sip_payloads": st.not_sip,
+        "sip_messages": st.sip_messages,
+        "malformed_messages": st.malformed,
+        "retransmissions": st.retransmissions,
+        "methods": dict(st.methods.most_common()),
+        "statuses": {str(k): v for k, v in sorted(st.statuses.items())},
+        "calls": st.calls,
+        "calls_by_kind": dict(st.calls_by_kind.most_common()),
+        "calls_by_state": dict(st.calls_by_state.most_common()),
+        "annotations_by_rule": dict(st.annotations_by_rule.most_common()),
+        "annotations_by_severity": dict(st.annotations_by_severity.most_common()),
+        "diagnostics_by_trigger": dict(st.diagnostics_by_trigger.most_common()),
+        "evicted_calls": st.evicted_calls,
+        "first_time": iso_time(st.first_ts_ns) if st.first_ts_ns else None,
+        "last_time": iso_time(st.last_ts_ns) if st.last_ts_ns else None,
+    }
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "frame": d.frame,
+        "stage": d.stage.value,
+        "trigger": d.trigger.value,
+        "detail": d.detail,
+    }
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class JsonWriter:
+    """Streams calls into a spool, then writes one JSON document (see module doc)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self._spool: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=_SPOOL_MEMORY, mode="w+", encoding="utf-8"
+        )
+        self._msgs: list[tuple[int, int, int, int]] = []
+        self._calls: list[tuple[int, int, int, int]] = []
+        self._call_ids: dict[int, str] = {}
+        self._n = 0
+
+    def _put(self, text: str) -> tuple[int, int]:
+        pos = self._spool.tell()
+        self._spool.write(text)
+        return pos, self._spool.tell() - pos
+
+    def add(self, ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> None:
+        """Spool one finished call and its messages."""
+        c = ac.call
+        for i, m in enumerate(c.messages):
+            pos, ln = self._put(_dumps(message_json(m, i in c.retransmissions)))
+            self._n += 1
+            self._msgs.append((m.frame, self._n, pos, ln))
+        pos, ln = self._put(_dumps(call_json(ac, extra)))
+        self._n += 1
+        self._calls.append((c.start_ns, self._n, pos, ln))
+        self._call_ids[self._n] = c.call_id
+
+    def _copy(
+        self,
+        index: list[tuple[int, int, int, int]],
+        late: dict[str, list[Annotation]] | None = None,
+    ) -> None:
+        index.sort()
+        out = self._out
+        sp = self._spool
+        for i, (_k, n, pos, ln) in enumerate(index):
+            sp.seek(pos)
+            text = sp.read(ln)
+            if late and self._call_ids.get(n) in late:
+                obj = json.loads(text)
+                obj["annotations"].extend(annotation_json(a) for a in late[obj["call_id"]])
+                text = _dumps(obj)
+            out.write(("\n" if i == 0 else ",\n") + text)
+
+    def close(
+        self,
+        stats: Stats,
+        diagnostics: Iterable[Diagnostic],
+        late: dict[str, list[Annotation]] | None = None,
+    ) -> None:
+        """Write the whole document; ``late`` adds cross-call annotations by Call-ID."""
+        out = self._out
+        out.write('{"schema_version":' + _dumps(SCHEMA_VERSION))
+        out.write(',"generator":' + _dumps(f"sipsniff {__version__}"))
+        out.write(',\n"summary":' + _dumps(summary_json(stats)))
+        out.write(',\n"messages":[')
+        self._copy(self._msgs)
+        out.write('\n],\n"calls":[')
+        self._copy(self._calls, late)
+        out.write('\n],\n"diagnostics":[')
+        first = True
+        for d in diagnostics:
+            out.write(("\n" if first else ",\n") + _dumps(diagnostic_json(d)))
+            first = False
+        out.write("\n]}\n")
+        self._spool.close()
+
+
+class NdjsonWriter:
+    """One JSON object per line: each call (with its messages) as it finishes, then a summary."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+
+    def add(self, ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> None:
+        c = ac.call
+        obj = call_json(ac, extra)
+        obj["type"] = "call"
+        obj["messages"] = [
+            message_json(m, i in c.retransmissions) for i, m in enumerate(c.messages)
+        ]
+        self._out.write(_dumps(obj) + "\n")
+
+    def close(
+        self,
+        stats: Stats,
+        diagnostics: Iterable[Diagnostic],
+        late: dict[str, list[Annotation]] | None = None,
+    ) -> None:
+        """Write cross-call annotations (one line per call concerned), then the summary."""
+        for call_id, anns in (late or {}).items():
+            obj = {"type": "annotations", "call_id": call_id}
+            obj["annotations"] = [annotation_json(a) for a in anns]  # type: ignore[assignment]
+            self._out.write(_dumps(obj) + "\n")
+        summ = summary_json(stats)
+        summ["type"] = "summary"
+        summ["schema_version"] = SCHEMA_VERSION
+        summ["diagnostics"] = [diagnostic_json(d) for d in diagnostics]
+        self._out.write(_dumps(summ) + "\n")

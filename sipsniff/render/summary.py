@@ -1,0 +1,219 @@
+"""Rich renderables for ``analyze``: the summary, the call table, the annotations.
+
+Every string from the wire goes into a ``Text`` (never a markup string) after
+``safe.clean``; colours come from styles only.  Sketch::
+
+    Capture  demo.pcap: 412 frames, 57 SIP messages, 0 malformed, 12 skipped
+    Methods  INVITE 8  ACK 8  BYE 5 ...      Responses  100 8  180 6  200 14 ...
+    Calls    call 8 (answered 5, rejected 2, cancelled 1) ...
+    ┌ start ─────── from → to ──── Call-ID ── kind ── state ── code ─ setup ─ duration ┐
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..analysis import AnalyzedCall, Stats
+from ..annotate.annotation import Annotation
+from ..annotate.knowledge import Severity
+from ..dialogs.states import CallState
+from .safe import clean
+
+__all__ = [
+    "SEVERITY_STYLE",
+    "STATE_STYLE",
+    "annotation_block",
+    "calls_table",
+    "fmt_ms",
+    "status_style",
+    "summary_view",
+]
+
+SEVERITY_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bold red"}
+STATE_STYLE = {
+    CallState.ANSWERED: "green",
+    CallState.REJECTED: "red",
+    CallState.CANCELLED: "yellow",
+    CallState.TIMED_OUT: "magenta",
+    CallState.IN_PROGRESS: "dim",
+}
+
+
+def status_style(code: int) -> str:
+    """Colour by response class: 1xx dim, 2xx green, 3xx cyan, 4xx yellow, 5xx red, 6xx magenta."""
+    return {1: "dim", 2: "green", 3: "cyan", 4: "yellow", 5: "red", 6: "magenta"}.get(
+        code // 100, ""
+    )
+
+
+def fmt_ms(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    s = ms / 1000
+    if s < 120:
+        return f"{s:.2f} s"
+    return f"{int(s // 60)}m{int(s % 60):02d}s"
+
+
+def _clock(ts_ns: int) -> str:
+    return _dt.datetime.fromtimestamp(ts_ns / 1e9, _dt.UTC).strftime("%H:%M:%S.%f")[:-3]
+
+
+def _counts(items: Iterable[tuple[object, int]], style_of: object = None) -> Text:
+    t = Text()
+    for i, (k, v) in enumerate(items):
+        if i:
+            t.append("  ")
+        style = status_style(k) if isinstance(k, int) and style_of else ""
+        t.append(clean(str(k), 40), style=style)
+        t.append(f" {v}", style="bold")
+    return t if t.plain else Text("none", style="dim")
+
+
+def summary_view(st: Stats) -> RenderableType:
+    """The counters: what was read, what was SIP, what was skipped, calls by kind and state."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    span = ""
+    if st.first_ts_ns:
+        span = f", {_dt.datetime.fromtimestamp(st.first_ts_ns / 1e9, _dt.UTC):%Y-%m-%d %H:%M:%S} "
+        span += f"to {_clock(st.last_ts_ns)} UTC"
+    grid.add_row(
+        "Capture",
+        Text(
+            f"{', '.join(clean(s, 200) for s in st.sources)}: {st.frames} frames{span}",
+        ),
+    )
+    grid.add_row(
+        "Packets",
+        Text(
+            f"{st.sip_messages} SIP messages, {st.malformed} malformed, "
+            f"{st.retransmissions} retransmissions, {st.not_sip} non-SIP payloads, "
+            f"{st.skipped} frames skipped"
+            + (
+                f" ({', '.join(f'{k} {v}' for k, v in sorted(st.skipped_by_reason.items()))})"
+                if st.skipped_by_reason
+                else ""
+            )
+        ),
+    )
+    grid.add_row("Requests", _counts(st.methods.most_common()))
+    grid.add_row("Responses", _counts(sorted(st.statuses.items()), style_of=True))
+    kinds = Text()
+    for i, (kind, n) in enumerate(st.calls_by_kind.most_common()):
+        if i:
+            kinds.append("  ")
+        kinds.append(f"{kind} {n}", style="bold")
+    grid.add_row("Calls", kinds if kinds.plain else Text("none", style="dim"))
+    states = Text()
+    for i, (state, n) in enumerate(st.calls_by_state.most_common()):
+        if i:
+            states.append("  ")
+        states.append(f"{state} {n}", style=STATE_STYLE.get(CallState(state), ""))
+    grid.add_row("Outcomes", states if states.plain else Text("none", style="dim"))
+    if st.annotations_by_rule:
+        ann = Text()
+        for i, (sev, n) in enumerate(st.annotations_by_severity.most_common()):
+            if i:
+                ann.append("  ")
+            ann.append(f"{sev} {n}", style=SEVERITY_STYLE.get(Severity.parse(sev), ""))
+        ann.append("  (")
+        ann.append(", ".join(f"{r} {n}" for r, n in st.annotations_by_rule.most_common()))
+        ann.append(")")
+        grid.add_row("Annotations", ann)
+    if st.diagnostics_by_trigger:
+        grid.add_row(
+            "Warnings",
+            Text(
+                ", ".join(f"{k} {v}" for k, v in st.diagnostics_by_trigger.most_common()),
+                style="yellow",
+            ),
+        )
+    if st.evicted_calls:
+        grid.add_row(
+            "Evicted", Text(f"{st.evicted_calls} calls published early (open-dialog bound)")
+        )
+    return grid
+
+
+def calls_table(calls: Sequence[AnalyzedCall], *, limit: int | None = None) -> Table:
+    """One row per call: start, from -> to, Call-ID, kind, state, code, setup, duration."""
+    table = Table(title=f"Calls ({len(calls)})", title_justify="left", expand=False)
+    table.add_column("start", no_wrap=True)
+    table.add_column("from → to", overflow="fold", max_width=44)
+    table.add_column("Call-ID", overflow="fold", max_width=36)
+    table.add_column("kind")
+    table.add_column("state", no_wrap=True)
+    table.add_column("code", justify="right")
+    table.add_column("setup", justify="right", no_wrap=True)
+    table.add_column("duration", justify="right", no_wrap=True)
+    table.add_column("notes", overflow="fold", max_width=30)
+    shown = calls if limit is None else calls[:limit]
+    for ac in shown:
+        c = ac.call
+        who = Text(clean(c.from_user or c.from_uri, 60))
+        who.append(" → ")
+        who.append(clean(c.to_user or c.request_user or c.to_uri, 60))
+        code = Text(
+            str(c.final_status) if c.final_status else "-", style=status_style(c.final_status)
+        )
+        notes = Text()
+        worst = ac.worst
+        for a in ac.annotations:
+            if worst is not None and a.severity == worst and a.severity > Severity.INFO:
+                if notes.plain:
+                    notes.append(", ")
+                notes.append(a.rule, style=SEVERITY_STYLE[a.severity])
+        table.add_row(
+            _clock(c.start_ns),
+            who,
+            Text(clean(c.call_id, 120)),
+            c.kind.value,
+            Text(c.state.value, style=STATE_STYLE[c.state]),
+            code,
+            fmt_ms(c.timings.setup),
+            fmt_ms(c.timings.duration),
+            notes,
+        )
+    if limit is not None and len(calls) > limit:
+        table.caption = f"{len(calls) - limit} more calls not shown (use --limit 0 for all)"
+    return table
+
+
+def annotation_block(ac: AnalyzedCall, annotations: Sequence[Annotation]) -> RenderableType:
+    """A call's annotations: severity, title, cause, resolution steps, evidence frames."""
+    c = ac.call
+    head = Text()
+    head.append("Call ", style="bold")
+    head.append(clean(c.call_id, 120), style="bold")
+    head.append(f"  {c.kind.value}, ")
+    head.append(c.state.value, style=STATE_STYLE[c.state])
+    if c.final_status:
+        head.append(f" {c.final_status}", style=status_style(c.final_status))
+    head.append(f"  {clean(c.from_user or c.from_uri, 60)} → {clean(c.to_user or c.to_uri, 60)}")
+    parts: list[RenderableType] = [head]
+    for a in annotations:
+        t = Text("  ")
+        t.append(f"{str(a.severity).upper():7}", style=SEVERITY_STYLE[a.severity])
+        t.append(f" [{a.rule}] ", style="dim")
+        t.append(clean(a.title, 300), style="bold")
+        parts.append(t)
+        parts.append(Text("    cause: " + clean(a.cause, 2000)))
+        for k, v in a.details:
+            parts.append(Text(f"    {clean(k, 60)}: {clean(v, 1000)}", style="dim"))
+        for i, step in enumerate(a.resolution, 1):
+            parts.append(Text(f"    {i}. " + clean(step, 1000)))
+        if a.frames:
+            frames = ", ".join(str(f) for f in a.frames[:30])
+            if len(a.frames) > 30:
+                frames += f" (+{len(a.frames) - 30})"
+            parts.append(Text(f"    evidence: frames {frames}", style="dim"))
+    return Group(*parts)

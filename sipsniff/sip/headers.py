@@ -1,0 +1,196 @@
+"""Headers: ordered, case-insensitive, compact forms expanded; name-addr and URI helpers.
+
+Strategy: a message's header block is split into ``(name, value)`` pairs on
+first use, with names lower-cased and compact forms expanded (``i`` ->
+``call-id``).  A dict of first occurrences gives O(1) lookup; ``get_all``
+splits list headers on commas only when asked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .grammar import COMPACT_FORMS, MULTI_VALUE, split_commas
+
+__all__ = ["Headers", "NameAddr", "param", "parse_name_addr", "uri_host", "uri_user"]
+
+
+class Headers:
+    """Immutable, lazily parsed view of a message's headers, in wire order.
+
+    The dialog layer needs only a handful of headers, which the message parser
+    extracts with one regex scan; the full split into ``(name, value)`` pairs
+    happens on first access here, so messages nobody inspects stay cheap.
+    """
+
+    __slots__ = ("_end", "_first", "_items", "_problems", "_raw", "_start")
+
+    def __init__(self, raw: bytes, start: int, end: int) -> None:
+        self._raw = raw
+        self._start = start
+        self._end = end
+        self._items: tuple[tuple[str, str], ...] | None = None
+        self._first: dict[str, str] = {}
+        self._problems: tuple[str, ...] = ()
+
+    @classmethod
+    def from_items(cls, items: tuple[tuple[str, str], ...]) -> Headers:
+        """Build from already split pairs (tests, crafted messages)."""
+        h = cls(b"", 0, 0)
+        h._set(list(items), [])
+        return h
+
+    def _set(self, items: list[tuple[str, str]], problems: list[str]) -> None:
+        first: dict[str, str] = {}
+        for k, v in items:
+            if k not in first:
+                first[k] = v
+        self._items = tuple(items)
+        self._first = first
+        self._problems = tuple(problems)
+
+    def _parse(self) -> None:
+        text = self._raw[self._start : self._end].decode("utf-8", "replace")
+        items: list[tuple[str, str]] = []
+        problems: list[str] = []
+        lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
+        compact = COMPACT_FORMS
+        for n, line in enumerate(lines, 1):
+            if not line:
+                continue
+            if line[0] in " \t":
+                if items:
+                    k, v = items[-1]
+                    items[-1] = (k, (v + " " + line.strip()).strip())
+                else:
+                    problems.append(f"header #{n}: continuation line with no header before it")
+                continue
+            name, sep, value = line.partition(":")
+            if not sep:
+                problems.append(f"header #{n}: no colon in {line[:40]!r}")
+                continue
+            key = name.strip().lower()
+            if len(key) == 1:
+                key = compact.get(key, key)
+            items.append((key, value.strip()))
+        self._set(items, problems)
+
+    @property
+    def items(self) -> tuple[tuple[str, str], ...]:
+        """``(lower-case full name, value)`` pairs in wire order."""
+        if self._items is None:
+            self._parse()
+        assert self._items is not None
+        return self._items
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Lines that are not headers (no colon, stray continuation)."""
+        if self._items is None:
+            self._parse()
+        return self._problems
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """First value of a header (name in any case, compact or full)."""
+        if self._items is None:
+            self._parse()
+        key = name.lower()
+        if len(key) == 1:
+            key = COMPACT_FORMS.get(key, key)
+        return self._first.get(key, default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def get_all(self, name: str) -> list[str]:
+        """All values of a header: every line, and comma lists split when the grammar allows."""
+        key = name.lower()
+        if len(key) == 1:
+            key = COMPACT_FORMS.get(key, key)
+        vals = [v for k, v in self.items if k == key]
+        if key in MULTI_VALUE:
+            return [part for v in vals for part in split_commas(v)]
+        return vals
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __repr__(self) -> str:
+        return f"Headers({len(self.items)} headers)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NameAddr:
+    """``"Display" <sip:user@host>;tag=x`` split into parts."""
+
+    display: str
+    uri: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str:
+        return uri_user(self.uri)
+
+    @property
+    def tag(self) -> str:
+        return self.params.get("tag", "")
+
+
+_PARAM_SPLIT = re.compile(r";\s*")
+
+
+def _params(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in _PARAM_SPLIT.split(text):
+        if not p:
+            continue
+        k, _, v = p.partition("=")
+        out[k.strip().lower()] = v.strip().strip('"')
+    return out
+
+
+def parse_name_addr(value: str) -> NameAddr:
+    """Parse From/To/Contact/Route values; tolerant of anything the wire sends."""
+    value = value.strip()
+    lt = value.find("<")
+    if lt >= 0:
+        gt = value.find(">", lt)
+        if gt < 0:
+            gt = len(value)
+        display = value[:lt].strip().strip('"')
+        return NameAddr(display=display, uri=value[lt + 1 : gt], params=_params(value[gt + 1 :]))
+    uri, _, rest = value.partition(";")
+    return NameAddr(display="", uri=uri.strip(), params=_params(rest))
+
+
+_PARAM_RE: dict[str, re.Pattern[str]] = {}
+
+
+def param(value: str, name: str) -> str:
+    """Value of ``;name=value`` in a header value ('' when absent); no full parse."""
+    rx = _PARAM_RE.get(name)
+    if rx is None:
+        rx = _PARAM_RE[name] = re.compile(
+            r";[ \t]*" + re.escape(name) + r"[ \t]*=[ \t]*([^;,> \t]*)", re.IGNORECASE
+        )
+    m = rx.search(value)
+    return m.group(1) if m else ""
+
+
+def uri_user(uri: str) -> str:
+    """The user part of a SIP/SIPS/TEL URI ('' when there is none)."""
+    scheme, sep, rest = uri.partition(":")
+    if not sep:
+        return ""
+    if scheme.lower() == "tel":
+        return rest.split(";", 1)[0]
+    user, at, _host = rest.partition("@")
+    return user.split(";", 1)[0] if at else ""
+
+
+def uri_host(uri: str) -> str:
+    """The host[:port] part of a SIP URI."""
+    _scheme, _sep, rest = uri.partition(":")
+    rest = rest.split("@", 1)[-1]
+    return rest.split(";", 1)[0].split("?", 1)[0]
