@@ -169,10 +169,9 @@ def analyze(
             console.print(annotation_block(ac, ac.annotations))
             console.print()
     if show_flow:
-        from ..render.terminal import ladder_renderable
-
+        terminal = importlib.import_module("sipsniff.render.terminal")
         for ac in kept:
-            console.print(ladder_renderable(ac, ascii_only=ascii_only))
+            console.print(terminal.ladder_renderable(ac, ascii_only=ascii_only))
     sys.exit(1 if failing else 0)
 
 
