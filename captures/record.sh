@@ -15,7 +15,12 @@
 # The files are overwritten; hostile.pcap is written by make_hostile.py (crafted
 # bytes, no SIP stack can send them) which this script runs at the end.
 #
-# Needs: root (tcpdump, unshare), sipp, tcpdump; tshark is optional (summaries).
+# Each capture's SIP messages are checked with tshark against EXPECT below and the
+# capture is made again (up to 3 tries) if they differ. SIPSNIFF_RECORD_KEEP=1 keeps
+# SIPp's and tcpdump's logs. See captures/README.md for what each file holds.
+#
+# Needs: root (tcpdump, unshare), sipp, tcpdump, ss (iproute2), python3; tshark is
+# optional (without it there is no check and no summary).
 #   DEBIAN_FRONTEND=noninteractive apt-get install -y sip-tester tcpdump tshark
 set -euo pipefail
 
@@ -25,7 +30,13 @@ ALL=(call_ok call_busy register_auth call_503 call_cancel call_tcp
      call_no_response call_ack_missing call_codec_mismatch auth_rejected
      register_interval call_declined call_loop call_nat server_unavailable demo)
 
-die() { echo "record.sh: $*" >&2; exit 1; }
+die() {
+    echo "record.sh: $*" >&2
+    [[ -n ${UAS_PID:-} ]] && kill "$UAS_PID" 2>/dev/null
+    [[ -n ${TCPDUMP_PID:-} ]] && kill -INT "$TCPDUMP_PID" 2>/dev/null
+    wait 2>/dev/null
+    exit 1
+}
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (tcpdump and unshare need it): sudo bash $0"
 for tool in sipp tcpdump; do
@@ -59,7 +70,7 @@ cleanup() {
     [[ -n $UAS_PID ]] && kill "$UAS_PID" 2>/dev/null || true
     [[ -n $TCPDUMP_PID ]] && kill -INT "$TCPDUMP_PID" 2>/dev/null || true
     wait 2>/dev/null || true
-    rm -rf "$WORK"
+    if [[ -n ${SIPSNIFF_RECORD_KEEP:-} ]]; then echo "record.sh: logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -78,20 +89,26 @@ capture_start() {   # capture_start NAME [BPF filter]
     for i in "${!ALL[@]}"; do [[ ${ALL[$i]} == "$1" ]] && RTP_BASE=$((400 + 10 * i)); done
     # --immediate-mode: hand every packet over at once (else the last second of
     # packets may still sit in the kernel's buffer when tcpdump is stopped)
-    tcpdump -i lo -n -U --immediate-mode -s 0 -w "$file" "$filter" 2>"$WORK/tcpdump.log" &
+    TCPDUMP_LOG="$WORK/tcpdump-$1.log"
+    tcpdump -i lo -n -U --immediate-mode -s 0 -w "$file" "$filter" 2>"$TCPDUMP_LOG" &
     TCPDUMP_PID=$!
     for _ in $(seq 50); do      # wait until it is really listening
-        grep -q "listening on" "$WORK/tcpdump.log" 2>/dev/null && return 0
+        grep -q "listening on" "$TCPDUMP_LOG" 2>/dev/null && return 0
         sleep 0.1
     done
-    die "tcpdump did not start: $(cat "$WORK/tcpdump.log")"
+    die "tcpdump did not start: $(cat "$TCPDUMP_LOG")"
 }
 
 capture_stop() {    # let the last packets land, then stop tcpdump cleanly (SIGINT flushes)
     sleep 1
+    kill -0 "$TCPDUMP_PID" 2>/dev/null || die "tcpdump died early: $(cat "$TCPDUMP_LOG")"
     kill -INT "$TCPDUMP_PID"
     wait "$TCPDUMP_PID" || true
     TCPDUMP_PID=""
+    # a capture that lost packets is no sample
+    if ! grep -q "^0 packets dropped by kernel" "$TCPDUMP_LOG"; then
+        die "tcpdump lost packets: $(cat "$TCPDUMP_LOG")"
+    fi
 }
 
 uas_start() {       # uas_start RUN SCENARIO IP PORT [sipp args...]
@@ -241,9 +258,9 @@ rec_demo() {
     uas_start demo-ping uas_options $pbx 5060 -m 1
     uac_run demo-ping uac_options 127.0.0.30 5061 $pbx:5060 0 -m 1
     uas_stop
-    # three calls, one a second, each 2 s long: they overlap
+    # three calls, one a second, each 2.5 s long: they overlap
     uas_start demo-call uas_call $pbx 5060 -m 3
-    uac_run demo-call uac_call 127.0.0.21 5061 $pbx:5060 0 -m 3 -r 1 -d 2000
+    uac_run demo-call uac_call 127.0.0.21 5061 $pbx:5060 0 -m 3 -r 1 -d 2500
     uas_stop
     uas_start demo-busy uas_reject_486 $pbx 5060 -m 1
     uac_run demo-busy uac_invite_reject 127.0.0.22 5061 $pbx:5060 0 -m 1
@@ -257,9 +274,30 @@ rec_demo() {
     capture_stop
 }
 
-for name in "${WANT[@]}"; do
-    "rec_$name"
-done
+# --- what each capture must hold: its SIP messages in order (method, or status code) --
+declare -A EXPECT=(
+    [call_ok]="INVITE 100 180 200 ACK BYE 200"
+    [call_busy]="INVITE 100 486 ACK"
+    [register_auth]="REGISTER 401 REGISTER 200"
+    [call_503]="INVITE 100 503 ACK"
+    [call_cancel]="INVITE 100 180 CANCEL 200 487 ACK"
+    [call_tcp]="INVITE 100 180 200 ACK BYE 200"
+    [call_no_response]="INVITE INVITE INVITE INVITE INVITE INVITE"
+    [call_ack_missing]="INVITE 100 180 200 200 200 200 200 200 200 200 200 200 BYE 200"
+    [call_codec_mismatch]="INVITE 100 488 ACK INVITE 100 180 200 ACK BYE 200"
+    [auth_rejected]="INVITE 100 407 ACK INVITE 100 407 ACK REGISTER 401"
+    [register_interval]="REGISTER 423 REGISTER 200"
+    [call_declined]="INVITE 100 603 ACK INVITE 100 600 ACK"
+    [call_loop]="INVITE 100 483 ACK INVITE 100 482 ACK"
+    [call_nat]="INVITE 100 180 200 ACK BYE 200 INVITE 100 180 200 ACK BYE 200"
+    [server_unavailable]="INVITE 100 503 ACK INVITE 100 503 ACK INVITE 100 503 ACK"
+    [demo]="REGISTER 401 REGISTER 200 OPTIONS 200 INVITE 100 180 200 ACK INVITE 100 180 200 ACK INVITE 100 180 200 ACK BYE 200 BYE 200 BYE 200 INVITE 100 486 ACK INVITE 100 180 CANCEL 200 487 ACK INVITE 100 503 ACK"
+)
+
+sequence() {        # the SIP messages of a capture as "METHOD|code ..."
+    tshark -n -r "$1" -Y sip -T fields -E separator=/s -E occurrence=a \
+        -e sip.Method -e sip.Status-Code 2>/dev/null | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+}
 
 summary() {         # one line per SIP message: frame, time, src -> dst, transport, message, CSeq
     tshark -n -r "$1" -Y sip -T fields -E separator='|' -E occurrence=f \
@@ -270,13 +308,39 @@ summary() {         # one line per SIP message: frame, time, src -> dst, transpo
                  printf "%4d %7.3f  %s:%s -> %s:%s  %s  %s  (CSeq %s)\n", $1, $2, $3, sp, $6, dp, proto, msg, $11 }'
 }
 
+HAVE_TSHARK=1
+command -v tshark >/dev/null || { HAVE_TSHARK=0; echo "record.sh: no tshark: captures are not checked" >&2; }
+
+# Each capture runs in a subshell and is checked; a capture that failed or does not
+# hold what it should (a loaded machine can disturb SIPp's timing) is made again.
+for name in "${WANT[@]}"; do
+    for attempt in 1 2 3; do
+        set +e
+        ( set -e; "rec_$name" )
+        rc=$?
+        set -e
+        if [[ $rc -eq 0 && $HAVE_TSHARK -eq 1 ]]; then
+            got=$(sequence "$HERE/$name.pcap")
+            if [[ $got != "${EXPECT[$name]}" ]]; then
+                echo "record.sh: $name.pcap holds: $got" >&2
+                echo "record.sh:      expected: ${EXPECT[$name]}" >&2
+                rc=1
+            fi
+        fi
+        [[ $rc -eq 0 ]] && break
+        [[ $attempt -lt 3 ]] || die "$name.pcap could not be recorded"
+        echo "record.sh: recording $name.pcap again" >&2
+    done
+    chown --reference="$HERE" "$HERE/$name.pcap"     # tcpdump wrote it as its own user
+done
+
 check_fail=0
 for name in "${WANT[@]}"; do
     file="$HERE/$name.pcap"
     # every packet must be between loopback addresses
     stray=$(tcpdump -n -r "$file" 'not (src net 127.0.0.0/8 and dst net 127.0.0.0/8)' 2>/dev/null | wc -l)
     if [[ $stray -ne 0 ]]; then echo "record.sh: $name.pcap has $stray non-loopback packets" >&2; check_fail=1; fi
-    if command -v tshark >/dev/null; then
+    if [[ $HAVE_TSHARK -eq 1 ]]; then
         echo "-- $name.pcap ($(stat -c %s "$file") bytes)"
         summary "$file"
     fi
