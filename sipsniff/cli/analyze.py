@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import sys
 from typing import Any
 
@@ -17,6 +16,7 @@ from ..capture.sources import expand_paths, read_frames
 from ..pipeline import Pipeline
 from ..render.json_report import JsonWriter, NdjsonWriter
 from ..render.summary import annotation_block, calls_table, summary_view
+from ..render.terminal import ladder_renderable
 from ._common import DiagnosticPrinter, build_filter, filter_options, make_console, severity_type
 from ._progress import progress_frames
 
@@ -169,9 +169,8 @@ def analyze(
             console.print(annotation_block(ac, ac.annotations))
             console.print()
     if show_flow:
-        terminal = importlib.import_module("sipsniff.render.terminal")
         for ac in kept:
-            console.print(terminal.ladder_renderable(ac, ascii_only=ascii_only))
+            console.print(ladder_renderable(ac, ascii_only=ascii_only))
     sys.exit(1 if failing else 0)
 
 

@@ -60,7 +60,7 @@ class Arrow:
     """One-line SDP summary ('' when the message has no SDP)."""
     call_id: str
     notes: tuple[Annotation, ...]
-    """Annotations whose evidence includes this frame (each placed once, at its first frame)."""
+    """Annotations anchored on this frame (each placed once; see ``_anchor``)."""
     message: SipMessage
     """The message, for raw-text views in reports (never re-parsed)."""
 
@@ -80,6 +80,16 @@ class Ladder:
 
 def _host(key: str) -> str:
     return key.rsplit(":", 1)[0]
+
+
+def _anchor(a: Annotation, frames: set[int], status_of: dict[int, int]) -> int | None:
+    """The frame an annotation is drawn beside: the first error response it cites
+    (the 486 of a busy call, not its INVITE), else the last frame it cites (the
+    last retransmission of an unanswered request, the BYE of an unacknowledged 200)."""
+    here = [f for f in a.frames if f in frames]
+    if not here:
+        return None
+    return next((f for f in here if status_of.get(f, 0) >= 300), here[-1])
 
 
 def build_ladder(calls: Sequence[AnalyzedCall], *, max_columns: int | None = None) -> Ladder:
@@ -117,8 +127,9 @@ def build_ladder(calls: Sequence[AnalyzedCall], *, max_columns: int | None = Non
     first_frame: dict[int, list[Annotation]] = {}
     frames_here = {m.frame for m, _r, _c in entries}
     unplaced: list[Annotation] = []
+    status_of = {m.frame: m.status for m, _r, _c in entries}
     for a in annotations:
-        f = next((f for f in a.frames if f in frames_here), None)
+        f = _anchor(a, frames_here, status_of)
         if f is None:
             unplaced.append(a)
         else:

@@ -23,8 +23,11 @@ __all__ = ["MAX_FIELD", "clean", "html_escape", "markup_escape"]
 MAX_FIELD = 500
 """Default cut for one value shown in a table, a ladder label or a report line."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_CONTROL_NL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0/C1 controls, zero-width and bidi format characters, line/paragraph
+# separators, and lone surrogates (from invalid UTF-8 decoded elsewhere).
+_INVISIBLE = "\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff"
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _INVISIBLE + "]")
+_CONTROL_NL = re.compile("[\x00-\x1f\x7f-\x9f" + _INVISIBLE + "]")
 
 
 def _esc(m: re.Match[str]) -> str:

@@ -40,6 +40,12 @@ NOT_SIP: Final = -2
 """``frame_one`` result: the buffer does not start with a SIP start line."""
 _TOO_BIG: Final = -3
 
+# Ports that carried SIP (plus the registered ones): junk there is reported.
+_WELL_KNOWN_PORTS = (5060, 5061)
+_MAX_SIP_PORTS = 1024
+# A line that tries to be a SIP start line: a token, a space, then SIP/ somewhere.
+_SIPISH = re.compile(rb"(?:[A-Za-z]{2,20} [^\r\n]*SIP/|SIP/)")
+
 _CL = re.compile(rb"\n(?:[Cc]ontent-[Ll]ength|l|L)[ \t]*:[ \t]*([0-9]+)")
 
 
@@ -102,7 +108,8 @@ class SipFramer:
         self.messages = 0
         self.malformed = 0
         self.not_sip = 0
-        """UDP datagrams and TCP stream bytes that were not SIP (RTP, DNS...)."""
+        """UDP datagrams and TCP stream bytes that were not SIP (RTP, DNS, keep-alives...)."""
+        self._sip_ports: set[int] = set(_WELL_KNOWN_PORTS)
 
     def _diag(self, frame: int, trigger: Trigger, detail: str) -> None:
         self._report(Diagnostic(frame=frame, stage=Stage.SIP, trigger=trigger, detail=detail))
@@ -148,10 +155,13 @@ class SipFramer:
     def _datagram(self, p: Payload, out: list[SipMessage]) -> None:
         data = p.data
         if START_LINE.match(data) is None:
-            if data.strip(b"\r\n\x00 ") == b"":
-                return  # keep-alive (CRLF ping, NAT keep-alive zero bytes)
             self.not_sip += 1
+            if data.strip(b"\r\n\x00 ") != b"":  # not a keep-alive (RFC 5626 CRLF, NAT zeros)
+                self._junk(p, data)
             return
+        ports = self._sip_ports
+        if len(ports) < _MAX_SIP_PORTS and (p.src.port not in ports or p.dst.port not in ports):
+            ports.update((p.src.port, p.dst.port))
         while True:
             try:
                 msg, end = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)
@@ -174,6 +184,26 @@ class SipFramer:
                 )
                 return
             data = rest
+
+    def _junk(self, p: Payload, data: bytes) -> None:
+        """Report a datagram that is not SIP but looks like it, or sits on a SIP port.
+
+        RTP, DNS and the rest pass silently (counted in ``not_sip``); a broken start
+        line, or anything on a port that carries SIP, is what a scanner or a broken
+        stack sends and deserves a line.
+        """
+        first = data[:120].split(b"\n", 1)[0].rstrip(b"\r")
+        if _SIPISH.match(first):
+            self.malformed += 1
+            self._diag(p.frame, Trigger.BAD_START_LINE, f"not a valid SIP start line: {first!r}")
+        elif p.dst.port in self._sip_ports or p.src.port in self._sip_ports:
+            port = p.dst.port if p.dst.port in self._sip_ports else p.src.port
+            self._diag(
+                p.frame,
+                Trigger.NOT_SIP,
+                f"{len(data)} bytes on SIP port {port} are not a SIP message "
+                f"(starting {data[:24]!r})",
+            )
 
     def _stream(self, p: Payload, out: list[SipMessage]) -> None:
         streams = self._streams

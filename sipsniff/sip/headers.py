@@ -151,17 +151,31 @@ def _params(text: str) -> dict[str, str]:
 
 
 def parse_name_addr(value: str) -> NameAddr:
-    """Parse From/To/Contact/Route values; tolerant of anything the wire sends."""
+    """Parse From/To/Contact/Route values; tolerant of anything the wire sends.
+
+    A quoted display name may itself contain ``<`` (scanners put markup there), so
+    the quoted string is skipped before looking for the angle-bracketed URI.
+    """
     value = value.strip()
-    lt = value.find("<")
+    display = ""
+    rest = value
+    if value.startswith('"'):
+        i = 1
+        n = len(value)
+        while i < n and value[i] != '"':
+            i += 2 if value[i] == "\\" else 1
+        display = value[1:i].replace('\\"', '"')
+        rest = value[i + 1 :]
+    lt = rest.find("<")
     if lt >= 0:
-        gt = value.find(">", lt)
+        gt = rest.find(">", lt)
         if gt < 0:
-            gt = len(value)
-        display = value[:lt].strip().strip('"')
-        return NameAddr(display=display, uri=value[lt + 1 : gt], params=_params(value[gt + 1 :]))
-    uri, _, rest = value.partition(";")
-    return NameAddr(display="", uri=uri.strip(), params=_params(rest))
+            gt = len(rest)
+        if not display:
+            display = rest[:lt].strip().strip('"')
+        return NameAddr(display=display, uri=rest[lt + 1 : gt], params=_params(rest[gt + 1 :]))
+    uri, _, params = rest.strip().partition(";")
+    return NameAddr(display=display, uri=uri.strip(), params=_params(params))
 
 
 _PARAM_RE: dict[str, re.Pattern[str]] = {}
