@@ -58,6 +58,7 @@ class Trigger(StrEnum):
     NOT_SIP = "not-sip"
     DIALOG_EVICTED = "dialog-evicted"
     RULE_FAILED = "rule-failed"
+    TIME_JUMP = "time-jump"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

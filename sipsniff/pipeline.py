@@ -27,9 +27,13 @@ from .dialogs.tracker import DialogTracker
 from .sip.framing import SipFramer
 from .sip.message import SipMessage
 
-__all__ = ["Pipeline", "analyze"]
+__all__ = ["Pipeline", "analyze", "belonging"]
 
 _EXPIRE_EVERY_NS = 1_000_000_000
+# Merged or reordered captures step back a little; a big step either way is a
+# broken clock (or a crafted file) and makes every timing around it meaningless.
+_JUMP_BACK_NS = 10 * 1_000_000_000
+_JUMP_FORWARD_NS = 24 * 3600 * 1_000_000_000
 
 
 class Pipeline:
@@ -53,6 +57,7 @@ class Pipeline:
         self.cross_rules = list(many_rules() if cross_rules is None else cross_rules)
         self._on_message = on_message
         self._next_expire = 0
+        self._last_ts = 0
         self._finished = False
         self.late_annotations: dict[str, list[Annotation]] = {}
         """Cross-call annotations by Call-ID, filled by ``finish``."""
@@ -87,12 +92,29 @@ class Pipeline:
                     if evicted:
                         done.extend(evicted)
         ts = frame.ts_ns
+        if ts < self._last_ts - _JUMP_BACK_NS or ts > self._last_ts + _JUMP_FORWARD_NS:
+            self._time_jump(frame)
+        self._last_ts = ts
         if ts >= self._next_expire:
             if self._next_expire:
                 self.decoder.expire(ts)
                 done.extend(self.tracker.expire(ts))
             self._next_expire = ts + _EXPIRE_EVERY_NS
         return [self._annotate(c) for c in done] if done else []
+
+    def _time_jump(self, frame: Frame) -> None:
+        if not self._last_ts:
+            return
+        delta = (frame.ts_ns - self._last_ts) / 1e9
+        self._report(
+            Diagnostic(
+                frame=frame.number,
+                stage=Stage.CAPTURE,
+                trigger=Trigger.TIME_JUMP,
+                detail=f"timestamp jumps {delta:+,.0f} s from the previous frame; "
+                "timings and timeouts around it are unreliable",
+            )
+        )
 
     def finish(self) -> list[AnalyzedCall]:
         """End of input: flush every stage, run cross-call rules, finalise counters."""
@@ -118,12 +140,11 @@ class Pipeline:
         if not self.late_annotations:
             return calls
         late = self.late_annotations
-        return [
-            AnalyzedCall(call=c.call, annotations=c.annotations + tuple(late[c.call.call_id]))
-            if c.call.call_id in late
-            else c
-            for c in calls
-        ]
+        out = []
+        for c in calls:
+            extra = belonging(c.call, late.get(c.call.call_id, ()))
+            out.append(AnalyzedCall(call=c.call, annotations=c.annotations + extra) if extra else c)
+        return out
 
     def _annotate(self, call: Call) -> AnalyzedCall:
         anns = tuple(run_rules(call, self.rules, self._report))
@@ -178,6 +199,17 @@ class Pipeline:
         self.stats.first_ts_ns = first
         self.stats.last_ts_ns = last
         yield from self.finish()
+
+
+def belonging(call: Call, annotations: Iterable[Annotation]) -> tuple[Annotation, ...]:
+    """The cross-call annotations that concern this snapshot of a Call-ID.
+
+    One Call-ID can be published as several snapshots (a REGISTER refreshed every
+    hour, a challenge answered minutes later), so an annotation goes to the
+    snapshot holding its first evidence frame; one without frames goes to all.
+    """
+    frames = {m.frame for m in call.messages}
+    return tuple(a for a in annotations if not a.frames or a.frames[0] in frames)
 
 
 def analyze(

@@ -164,7 +164,10 @@ def analyze(
     noted = [ac for ac in kept if ac.annotations and (ac.call.failed or ac.worst != Severity.INFO)]
     if noted:
         console.print()
-        console.print(f"Diagnosis ({len(noted)} calls)", style="bold underline")
+        console.print(
+            f"Diagnosis ({len(noted)} call{'s' if len(noted) != 1 else ''})",
+            style="bold underline",
+        )
         for ac in noted:
             console.print(annotation_block(ac, ac.annotations))
             console.print()

@@ -24,6 +24,9 @@ __all__ = ["TIMER_B_NS", "snapshot"]
 
 # Timer B / Timer F = 64*T1 = 32 s: a client gives up on a request after this.
 TIMER_B_NS = 32 * 1_000_000_000
+# Transmissions of an unanswered UDP request after which its sender has given
+# up in practice (0, 0.5, 1.5, 3.5, 7.5, 15.5 s; Timer B fires at 32 s).
+_GIVE_UP_TRANSMISSIONS = 6
 # Timer C: a proxy gives up on a ringing INVITE after more than 3 minutes.
 TIMER_C_NS = 180 * 1_000_000_000
 _MS = 1e6
@@ -101,13 +104,17 @@ def _outcome(
         limit = TIMER_C_NS if last.responses else TIMER_B_NS
         if now - sent >= limit:
             return CallState.TIMED_OUT, 0
+        if not last.responses and len(last.requests) >= _GIVE_UP_TRANSMISSIONS:
+            # The sixth transmission goes out 15.5 s in (T1 doubling); stacks give
+            # up after it or the next one, so nothing can answer any more.
+            return CallState.TIMED_OUT, 0
     return CallState.IN_PROGRESS, 0
 
 
 def _timings(msgs: list[SipMessage], retrans: set[int], kind: CallKind) -> tuple[Timings, str]:
     if kind != CallKind.CALL:
         first = next((m for m in msgs if m.status == 0), None)
-        final = next((m for m in msgs if m.status >= 200), None)
+        final = next((m for m in msgs if 200 <= m.status < 300), None)
         setup = (final.ts_ns - first.ts_ns) / _MS if first and final else None
         return Timings(setup=setup), ""
     t0 = None

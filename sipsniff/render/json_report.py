@@ -225,8 +225,15 @@ class JsonWriter:
             text = sp.read(ln)
             if late and self._call_ids.get(n) in late:
                 obj = json.loads(text)
-                obj["annotations"].extend(annotation_json(a) for a in late[obj["call_id"]])
-                text = _dumps(obj)
+                frames = set(obj["frames"])
+                extra = [
+                    annotation_json(a)
+                    for a in late[obj["call_id"]]
+                    if not a.frames or a.frames[0] in frames
+                ]
+                if extra:
+                    obj["annotations"].extend(extra)
+                    text = _dumps(obj)
             out.write(("\n" if i == 0 else ",\n") + text)
 
     def close(

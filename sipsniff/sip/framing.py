@@ -46,7 +46,7 @@ _MAX_SIP_PORTS = 1024
 # A line that tries to be a SIP start line: a token, a space, then SIP/ somewhere.
 _SIPISH = re.compile(rb"(?:[A-Za-z]{2,20} [^\r\n]*SIP/|SIP/)")
 
-_CL = re.compile(rb"\n(?:[Cc]ontent-[Ll]ength|l|L)[ \t]*:[ \t]*([0-9]+)")
+_CL = re.compile(rb"\n(?:content-length|l)[ \t]*:[ \t]*([0-9]+)", re.IGNORECASE)
 
 
 def frame_one(buf: bytes, pos: int = 0) -> int:
@@ -91,12 +91,14 @@ def _partial_sip(buf: bytes) -> bool:
 
 
 class _Stream:
-    __slots__ = ("buf", "first_frame", "synced")
+    __slots__ = ("buf", "dropping", "first_frame", "synced")
 
     def __init__(self) -> None:
         self.buf = b""
         self.first_frame = 0
         self.synced = False
+        self.dropping = False
+        """Discarding the rest of an oversized header block: no resync reports."""
 
 
 class SipFramer:
@@ -231,10 +233,11 @@ class SipFramer:
             st.buf = b""
         if p.gap:
             st.synced = False
-        if p.data:
+        data = p.data
+        if data:
             if not st.buf:
                 st.first_frame = p.frame
-            st.buf = st.buf + p.data if st.buf else p.data
+            st.buf = st.buf + data if st.buf else data
             self._drain(st, p, out)
         if p.end:
             if _partial_sip(st.buf):
@@ -258,6 +261,7 @@ class SipFramer:
             length = frame_one(buf, pos)
             if length > 0:
                 st.synced = True
+                st.dropping = False
                 self._parse(buf[pos : pos + length], p, out)
                 pos += length
                 continue
@@ -269,13 +273,22 @@ class SipFramer:
                     Trigger.OVERSIZED,
                     f"SIP message over {MAX_SIP_MESSAGE} bytes on TCP {p.src} -> {p.dst}; skipped",
                 )
-                pos += 1
+                # Drop it and resynchronise quietly on the next start line: the bytes
+                # up to it belong to the message just reported.  A hostile
+                # Content-Length must not swallow the rest of the stream.
+                st.synced = False
+                st.dropping = True
+                m = RESYNC.search(buf, pos + 1)
+                pos = m.start() if m else max(pos + 1, n - 64)
+                if m is None:
+                    break
+                continue
             # NOT_SIP or oversized: look for the next start line
             m = RESYNC.search(buf, pos + 1)
             skipped_to = m.start() if m else max(pos, n - 64)
             if skipped_to > pos or m is None:
                 self.not_sip += 1
-                if st.synced or m is not None:
+                if (st.synced or m is not None) and not st.dropping:
                     self._diag(
                         p.frame,
                         Trigger.TCP_RESYNC,

@@ -16,6 +16,15 @@ from .grammar import COMPACT_FORMS, MULTI_VALUE, split_commas
 __all__ = ["Headers", "NameAddr", "param", "parse_name_addr", "uri_host", "uri_user"]
 
 
+_LINE = re.compile(rb"^([^:\r\n]*):[ \t]*([^\r\n]*)", re.MULTILINE)
+# A header line with no colon, anchored on a literal LF for speed.
+_NO_COLON = re.compile(rb"\n[^:\s][^:\n]*\n")
+# Header names as written -> canonical lower-case names; bounded so hostile
+# traffic inventing names cannot grow it without end.
+_NAMES: dict[bytes, str] = {}
+_MAX_NAMES = 4096
+
+
 class Headers:
     """Immutable, lazily parsed view of a message's headers, in wire order.
 
@@ -51,7 +60,26 @@ class Headers:
         self._problems = tuple(problems)
 
     def _parse(self) -> None:
-        text = self._raw[self._start : self._end].decode("utf-8", "replace")
+        raw, a, b = self._raw, self._start, self._end
+        if (
+            raw.find(b"\n ", a - 1, b) < 0
+            and raw.find(b"\n\t", a - 1, b) < 0
+            and _NO_COLON.search(raw, a - 1, b + 2) is None
+        ):
+            # Well-formed block (no folding, every line has a colon): split in C.
+            names = _NAMES
+            fast: list[tuple[str, str]] = []
+            for name_b, value_b in _LINE.findall(raw, a, b):
+                key = names.get(name_b)
+                if key is None:
+                    key = name_b.decode("utf-8", "replace").strip().lower()
+                    key = COMPACT_FORMS.get(key, key)
+                    if len(names) < _MAX_NAMES:
+                        names[name_b] = key
+                fast.append((key, value_b.decode("utf-8", "replace").rstrip()))
+            self._set(fast, [])
+            return
+        text = raw[a:b].decode("utf-8", "replace")
         items: list[tuple[str, str]] = []
         problems: list[str] = []
         lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
@@ -143,10 +171,10 @@ _PARAM_SPLIT = re.compile(r";\s*")
 def _params(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in _PARAM_SPLIT.split(text):
-        if not p:
-            continue
         k, _, v = p.partition("=")
-        out[k.strip().lower()] = v.strip().strip('"')
+        k = k.strip().lower()
+        if k:
+            out[k] = v.strip().strip('"')
     return out
 
 

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from ..decode.payload import Endpoint, Transport
 from ..diagnostics import DecodeError
 from .grammar import START_LINE
-from .headers import Headers, NameAddr, parse_name_addr, uri_user
+from .headers import _NO_COLON, Headers, NameAddr, parse_name_addr, uri_user
 from .sdp import Sdp, parse_sdp
 
 __all__ = ["SipMessage", "parse_datagram", "parse_message"]
@@ -99,9 +99,6 @@ _HOT = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 """The headers the dialog layer needs on every message, found in one C-level scan."""
-# A header line with no colon.  Anchored on a literal LF (not ``^`` with MULTILINE)
-# so the engine jumps from line to line instead of trying every position.
-_NO_COLON = re.compile(rb"\n[^:\s][^:\n]*\n")
 _HOT_NAMES = {
     b"call-id": "call-id",
     b"i": "call-id",
@@ -121,6 +118,19 @@ _MANDATORY_SET = frozenset(_MANDATORY)
 # Same grammar as headers.param, inlined here because it runs three times per message.
 _BRANCH = re.compile(r";[ \t]*branch[ \t]*=[ \t]*([^;,> \t]*)", re.IGNORECASE)
 _TAG = re.compile(r";[ \t]*tag[ \t]*=[ \t]*([^;,> \t]*)", re.IGNORECASE)
+
+
+def _top_branch(via: str) -> str:
+    """Branch of the top Via value only (a line may carry several, comma-separated)."""
+    b = _BRANCH.search(via.split(",", 1)[0])
+    return b.group(1) if b else ""
+
+
+def _header_tag(value: str) -> str:
+    """The header's ``tag`` parameter, never a ``;tag=`` inside the ``<URI>``."""
+    gt = value.rfind(">")
+    t = _TAG.search(value, gt + 1 if gt >= 0 else 0)
+    return t.group(1) if t else ""
 
 
 def parse_message(
@@ -165,14 +175,13 @@ def parse_datagram(
     method_b, uri_b, status_b, reason_b = m.groups()
     hstart = m.end()
     hend = data.find(b"\r\n\r\n", hstart - 2)
-    if hend >= 0:
+    lf = data.find(b"\n\n", hstart - 1, hend if hend >= 0 else len(data))
+    if lf >= 0:  # bare-LF header block (its body may still contain CRLF CRLF)
+        hend, body_off = lf, lf + 2
+    elif hend >= 0:
         body_off = hend + 4
     else:
-        hend = data.find(b"\n\n", hstart - 1)
-        if hend >= 0:
-            body_off = hend + 2
-        else:
-            hend = body_off = len(data)
+        hend = body_off = len(data)
     headers = Headers(data, hstart, hend)
     hot: dict[str, str] = {}
     names = _HOT_NAMES
@@ -191,14 +200,14 @@ def parse_datagram(
         problems.extend(f"missing {k} header" for k in _MANDATORY if k not in hot)
 
     cseq = hot.get("cseq", "")
-    num_s, _, cmeth = cseq.partition(" ")
+    cparts = cseq.split(None, 1)  # CSeq = 1*DIGIT LWS Method: LWS may be a tab
     try:
-        cseq_num = int(num_s)
-    except ValueError:
+        cseq_num = int(cparts[0])
+    except (ValueError, IndexError):
         cseq_num = 0
         if cseq:
             problems.append(f"bad CSeq {cseq[:40]!r}")
-    cseq_method = cmeth.strip()
+    cseq_method = cparts[1].strip() if len(cparts) > 1 else ""
 
     end = len(data)
     cl = hot.get("content-length")
@@ -208,8 +217,10 @@ def parse_datagram(
         except ValueError:
             problems.append(f"bad Content-Length {cl[:20]!r}")
         else:
-            if body_off + n_cl < end:
-                end = body_off + n_cl if n_cl >= 0 else end
+            if n_cl < 0:
+                problems.append(f"negative Content-Length {n_cl}")
+            elif body_off + n_cl < end:
+                end = body_off + n_cl
             elif body_off + n_cl > end:
                 problems.append(f"Content-Length {n_cl} but only {end - body_off} body bytes")
     body = data[body_off:end]
@@ -247,9 +258,9 @@ def parse_datagram(
         hot.get("call-id", ""),
         cseq_num,
         cseq_method,
-        (b.group(1) if (b := _BRANCH.search(via)) else "") if via else "",
-        (t.group(1) if (t := _TAG.search(hot.get("from", ""))) else ""),
-        (t.group(1) if (t := _TAG.search(hot.get("to", ""))) else ""),
+        _top_branch(via) if via else "",
+        _header_tag(hot.get("from", "")),
+        _header_tag(hot.get("to", "")),
         sdp,
         tuple(problems),
     )
