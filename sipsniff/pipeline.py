@@ -95,12 +95,19 @@ class Pipeline:
         if ts < self._last_ts - _JUMP_BACK_NS or ts > self._last_ts + _JUMP_FORWARD_NS:
             self._time_jump(frame)
         self._last_ts = ts
+        if not self.stats.first_ts_ns:
+            self.stats.first_ts_ns = ts
         if ts >= self._next_expire:
             if self._next_expire:
                 self.decoder.expire(ts)
                 done.extend(self.tracker.expire(ts))
             self._next_expire = ts + _EXPIRE_EVERY_NS
         return [self._annotate(c) for c in done] if done else []
+
+    def tick(self, now_ns: int) -> list[AnalyzedCall]:
+        """Advance the capture clock without a frame (a live capture on a quiet line)."""
+        self.decoder.expire(now_ns)
+        return [self._annotate(c) for c in self.tracker.expire(now_ns)]
 
     def _time_jump(self, frame: Frame) -> None:
         if not self._last_ts:
@@ -121,6 +128,7 @@ class Pipeline:
         if self._finished:
             return []
         self._finished = True
+        self.stats.last_ts_ns = self._last_ts
         out: list[Call] = []
         for p in self.decoder.flush():
             for msg in self.framer.feed(p):
@@ -187,17 +195,11 @@ class Pipeline:
 
     def run(self, frames: Iterable[Frame]) -> Iterator[AnalyzedCall]:
         """Feed every frame, yielding calls as they finish, then the rest at the end."""
-        first = last = 0
         feed = self.feed
         for frame in frames:
-            if not first:
-                first = frame.ts_ns
-            last = frame.ts_ns
             out = feed(frame)
             if out:
                 yield from out
-        self.stats.first_ts_ns = first
-        self.stats.last_ts_ns = last
         yield from self.finish()
 
 

@@ -48,3 +48,15 @@ def real_captures() -> list[Path]:
     if not REAL_CAPTURES.is_dir():
         return []
     return sorted(REAL_CAPTURES.glob("*.pcap*"))
+
+
+def real_capture(name: str) -> Path:
+    """A capture of the shared conformance corpus, or skip.
+
+    The corpus is optional data beside the repository, not a tool CI installs, so
+    its absence skips even under CI=true (its README says: skip when absent).
+    """
+    p = REAL_CAPTURES / name
+    if not p.exists():
+        pytest.skip(f"the shared real-capture corpus is absent ({p})")
+    return p

@@ -187,18 +187,18 @@ class JsonWriter:
 
     def __init__(self, out: IO[str]) -> None:
         self._out = out
-        self._spool: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
-            max_size=_SPOOL_MEMORY, mode="w+", encoding="utf-8"
-        )
+        # Binary spool: offsets are byte counts, whatever characters the wire sent.
+        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
         self._msgs: list[tuple[int, int, int, int]] = []
         self._calls: list[tuple[int, int, int, int]] = []
         self._call_ids: dict[int, str] = {}
         self._n = 0
 
     def _put(self, text: str) -> tuple[int, int]:
+        data = text.encode("utf-8", "surrogatepass")
         pos = self._spool.tell()
-        self._spool.write(text)
-        return pos, self._spool.tell() - pos
+        self._spool.write(data)
+        return pos, len(data)
 
     def add(self, ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> None:
         """Spool one finished call and its messages."""
@@ -222,7 +222,7 @@ class JsonWriter:
         sp = self._spool
         for i, (_k, n, pos, ln) in enumerate(index):
             sp.seek(pos)
-            text = sp.read(ln)
+            text = sp.read(ln).decode("utf-8", "surrogatepass")
             if late and self._call_ids.get(n) in late:
                 obj = json.loads(text)
                 frames = set(obj["frames"])

@@ -25,6 +25,13 @@ _NAMES: dict[bytes, str] = {}
 _MAX_NAMES = 4096
 
 
+HOT_HEADERS = frozenset(
+    ("call-id", "cseq", "from", "to", "via", "content-length", "content-type")
+)
+"""Headers the message parser extracts on every message; ``Headers`` answers them
+without a full parse."""
+
+
 class Headers:
     """Immutable, lazily parsed view of a message's headers, in wire order.
 
@@ -33,14 +40,19 @@ class Headers:
     happens on first access here, so messages nobody inspects stay cheap.
     """
 
-    __slots__ = ("_end", "_first", "_items", "_problems", "_raw", "_start")
+    __slots__ = ("_end", "_first", "_hot", "_items", "_problems", "_raw", "_start")
 
-    def __init__(self, raw: bytes, start: int, end: int) -> None:
+    def __init__(
+        self, raw: bytes, start: int, end: int, hot: dict[str, str] | None = None
+    ) -> None:
         self._raw = raw
         self._start = start
         self._end = end
         self._items: tuple[tuple[str, str], ...] | None = None
-        self._first: dict[str, str] = {}
+        self._hot = hot is not None
+        self._first: dict[str, str] = hot if hot is not None else {}
+        """Before parsing: the first values of ``HOT_HEADERS`` found by the message
+        parser's scan (all of them, so an absent key means an absent header)."""
         self._problems: tuple[str, ...] = ()
 
     @classmethod
@@ -121,11 +133,11 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """First value of a header (name in any case, compact or full)."""
-        if self._items is None:
-            self._parse()
         key = name.lower()
         if len(key) == 1:
             key = COMPACT_FORMS.get(key, key)
+        if self._items is None and not (self._hot and key in HOT_HEADERS):
+            self._parse()
         return self._first.get(key, default)
 
     def __contains__(self, name: object) -> bool:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from ..decode.payload import Endpoint, Transport
 from ..diagnostics import DecodeError
 from .grammar import START_LINE
-from .headers import _NO_COLON, Headers, NameAddr, parse_name_addr, uri_user
+from .headers import _NO_COLON, HOT_HEADERS, Headers, NameAddr, parse_name_addr, uri_user
 from .sdp import Sdp, parse_sdp
 
 __all__ = ["SipMessage", "parse_datagram", "parse_message"]
@@ -182,7 +182,6 @@ def parse_datagram(
         body_off = hend + 4
     else:
         hend = body_off = len(data)
-    headers = Headers(data, hstart, hend)
     hot: dict[str, str] = {}
     names = _HOT_NAMES
     for name_b, value_b in _HOT.findall(data, hstart, hend):
@@ -190,12 +189,15 @@ def parse_datagram(
         if key not in hot:
             hot[key] = value_b.decode("utf-8", "replace").rstrip()
     problems: list[str] = []
-    if data.find(b"\n ", hstart, hend) >= 0 or data.find(b"\n\t", hstart, hend) >= 0:
+    if data.find(b"\n ", hstart - 1, hend) >= 0 or data.find(b"\n\t", hstart - 1, hend) >= 0:
         # folded lines: the full parser joins continuations (RFC 3261 section 7.3.1)
-        hot = {k: headers.get(k) or "" for k in hot}
+        headers = Headers(data, hstart, hend)
+        hot = {k: v for k in HOT_HEADERS if (v := headers.get(k)) is not None}
         problems.extend(headers.problems)
-    elif _NO_COLON.search(data, hstart - 1, hend + 2) is not None:
-        problems.extend(headers.problems)
+    else:
+        headers = Headers(data, hstart, hend, hot)
+        if _NO_COLON.search(data, hstart - 1, hend + 2) is not None:
+            problems.extend(headers.problems)
     if len(hot) < 5 or not _MANDATORY_SET.issubset(hot):
         problems.extend(f"missing {k} header" for k in _MANDATORY if k not in hot)
 

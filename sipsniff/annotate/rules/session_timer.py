@@ -18,6 +18,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...dialogs.call import Call
@@ -42,8 +43,15 @@ _EARLY_SLACK_NS = 2 * _S
 _LATE_SLACK_NS = 5 * _S
 
 
+# Cheap byte scans that let most calls skip a full header parse.
+_HAS_SE = re.compile(rb"\n(?:session-expires|x)[ \t]*:", re.IGNORECASE)
+_HAS_REASON = re.compile(rb"\nreason[ \t]*:", re.IGNORECASE)
+
+
 def session_expires(msg: SipMessage) -> tuple[int, str] | None:
     """``(seconds, refresher)`` from ``Session-Expires: 1800;refresher=uac`` (compact ``x``)."""
+    if _HAS_SE.search(msg.raw) is None:
+        return None
     value = msg.headers.get("session-expires") or msg.headers.get("x")
     if not value:
         return None
@@ -60,6 +68,8 @@ def session_expires(msg: SipMessage) -> tuple[int, str] | None:
 
 
 def _timer_reason(bye: SipMessage) -> bool:
+    if _HAS_REASON.search(bye.raw) is None:
+        return False
     text = " ".join(bye.headers.get_all("reason")).lower()
     return "session" in text and ("timer" in text or "expir" in text)
 

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 
 from factories import A, B, make_call, make_invite, make_response, msg, sip_bytes
-from helpers import REAL_CAPTURES, require
+from helpers import real_capture
 
 from sipsniff import Analysis, analyze
 from sipsniff.annotate.knowledge import Severity
@@ -112,8 +112,7 @@ def test_408_without_provisional_is_response_code() -> None:
 
 
 def test_real_capture_408_after_100_and_a_cancel() -> None:
-    path = REAL_CAPTURES / "sngrep_aaa.pcap"
-    require(path.exists(), "the shared real-capture corpus is not present")
+    path = real_capture("sngrep_aaa.pcap")
     found = [
         (a.severity, a.frames)
         for ac in analyze([path]).calls

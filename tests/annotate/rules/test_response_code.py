@@ -8,7 +8,7 @@ The bundled SIPp captures only produce codes that more specific rules claim (486
 from __future__ import annotations
 
 from factories import A, B, make_call, make_invite, make_response, msg, sip_bytes
-from helpers import REAL_CAPTURES, require
+from helpers import real_capture
 
 from sipsniff import analyze
 from sipsniff.annotate.knowledge import Severity
@@ -134,8 +134,7 @@ def test_same_status_on_two_hops_is_one_annotation() -> None:
 
 
 def test_real_480_with_q850_reason() -> None:
-    path = REAL_CAPTURES / "sngrep_aaa.pcap"
-    require(path.exists(), "the shared real-capture corpus is not present")
+    path = real_capture("sngrep_aaa.pcap")
     found = [
         (ac.call.call_id, a.severity, a.frames, a.title)
         for ac in analyze([path]).calls

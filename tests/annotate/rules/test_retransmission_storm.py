@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from factories import A, B, make_call, make_invite, make_response, msg, sip_bytes
-from helpers import REAL_CAPTURES, require
+from helpers import real_capture
 
 from sipsniff import analyze
 from sipsniff.annotate.knowledge import Severity
@@ -18,8 +18,7 @@ T1 = (0.0, 0.5, 1.5, 3.5, 7.5, 15.5)
 
 
 def test_real_capture_cancel_storm() -> None:
-    path = REAL_CAPTURES / "sngrep_aaa.pcap"
-    require(path.exists(), "the shared real-capture corpus is not present")
+    path = real_capture("sngrep_aaa.pcap")
     found = [
         (a.severity, a.frames, a.title)
         for ac in analyze([path]).calls
