@@ -5,8 +5,8 @@ capture (tshark and sipsniff's own ladder) before it was pinned: it is the rule,
 evidence frames a careful engineer would name for that call.  A change in any of them must be
 reviewed the same way, then pinned again with ``SIPSNIFF_REGEN=1`` (``make golden``).
 
-The corpus is not part of the project: the test skips when the folder is absent (and fails
-even under CI=true: the corpus is optional data, not a tool).
+The corpus is not part of the project: the test skips when the folder is absent,
+even under CI=true: the corpus is optional data, not a tool.
 """
 
 from __future__ import annotations
