@@ -25,7 +25,7 @@ least recently active call is published early, flagged ``evicted``, and counted.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..diagnostics import Diagnostic, Stage, Trigger
 from ..sip.message import SipMessage
@@ -142,20 +142,26 @@ class DialogTracker:
     def open_count(self) -> int:
         return len(self._where)
 
-    def feed(self, msg: SipMessage) -> list[Call]:
+    def feed(self, msg: SipMessage) -> Sequence[Call]:
         """File one message; returns calls finished early to respect the table bound."""
         cid = msg.call_id
         oc = self._where.get(cid)
-        out: list[Call] = []
+        out: Sequence[Call] = ()
         if oc is None:
             if len(self._where) >= MAX_OPEN_DIALOGS:
-                out.append(self._evict(msg.frame))
+                out = (self._evict(msg.frame),)
             oc = self._where[cid] = OpenCall(cid)
+            tier = oc.tier
         else:
-            del self._tiers[oc.tier][cid]
+            tier = oc.tier
+            del self._tiers[tier][cid]
         oc.add(msg)
-        self._tiers[oc.tier][cid] = oc
-        self.last_ts = max(self.last_ts, msg.ts_ns)
+        if oc.tier == tier:
+            self._tiers[tier][cid] = oc
+        else:
+            self._tiers[oc.tier][cid] = oc
+        if msg.ts_ns > self.last_ts:
+            self.last_ts = msg.ts_ns
         return out
 
     def _evict(self, frame: int) -> Call:
