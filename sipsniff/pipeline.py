@@ -46,13 +46,14 @@ class Pipeline:
         cross_rules: Sequence[ManyCallRule] | None = None,
         on_message: Callable[[SipMessage], None] | None = None,
         on_diagnostic: Callable[[Diagnostic], None] | None = None,
+        max_open_dialogs: int | None = None,
     ) -> None:
         self.stats = Stats()
         self.diagnostics: list[Diagnostic] = []
         self._on_diag = on_diagnostic
         self.decoder = Decoder(self._report)
         self.framer = SipFramer(self._report)
-        self.tracker = DialogTracker(self._report)
+        self.tracker = DialogTracker(self._report, max_open_dialogs)
         self.rules = list(all_rules() if rules is None else rules)
         self.cross_rules = list(many_rules() if cross_rules is None else cross_rules)
         self._on_message = on_message

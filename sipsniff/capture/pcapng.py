@@ -49,8 +49,8 @@ def _parse_idb(body: bytes, e: str) -> tuple[int, int, int]:
     pos = 8
     while pos + 4 <= len(body):
         code, length = struct.unpack_from(e + "HH", body, pos)
-        if code == 0:
-            break
+        if code == 0 or pos + 4 + length > len(body):
+            break  # end of options, or an option cut off by the block's end: keep defaults
         if code == _OPT_TSRESOL and length >= 1:
             mul, div = _tsresol_to_ns(body[pos + 4])
         pos += 4 + ((length + 3) & ~3)

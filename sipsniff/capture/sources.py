@@ -6,18 +6,26 @@ streams, so memory holds one pending frame per file; frames are then
 renumbered from 1 in merged order, which is what Wireshark shows for the
 mergecap'd file.  A directory stands for its capture files sorted by name
 (rotated files ``capture_00001_...pcap`` sort naturally).
+
+A gzip file cut short (a rotated capture still being written, an interrupted
+copy) or damaged in its compressed data reads like a truncated capture: the
+frames before the damage are kept and one ``truncated-file`` diagnostic says
+how many were loaded, instead of losing the whole file to a read error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import heapq
+import io
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..diagnostics import CaptureError, Diagnostic
+from ..diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .frame import Frame
 from .pcap import MAGICS, iter_pcap
 from .pcapng import SHB_MAGIC, iter_pcapng
@@ -62,21 +70,86 @@ def total_size(paths: Iterable[Path]) -> int:
     return sum(p.stat().st_size for p in paths)
 
 
-def open_capture(path: Path) -> BinaryIO:
+class _GzipRaw(io.RawIOBase):
+    """Decompressed gzip data that ends cleanly where the compressed data is cut or damaged.
+
+    ``GzipFile.read`` raises ``EOFError`` for a cut file and loses what the
+    failing call had decompressed; ``read1`` returns every byte up to the damage,
+    and the reason is kept in ``damage`` for the caller to report.
+    """
+
+    def __init__(self, fp: BinaryIO) -> None:
+        super().__init__()
+        self._fp = fp
+        self._gz = gzip.GzipFile(fileobj=fp, mode="rb")
+        self.damage = ""
+        """Why the data ended early ('' when it ended normally)."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.damage:
+            return 0
+        view = memoryview(buffer).cast("B")
+        got = 0
+        while got < len(view):  # fill the buffer, so a peek sees the damage too
+            try:
+                data = self._gz.read1(len(view) - got)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                self.damage = str(exc) or type(exc).__name__
+                break
+            if not data:
+                break
+            view[got : got + len(data)] = data
+            got += len(data)
+        return got
+
+    def close(self) -> None:
+        if not self.closed:
+            self._gz.close()
+            self._fp.close()
+        super().close()
+
+
+def open_capture(path: Path) -> io.BufferedReader:
     """Open a capture file, transparently decompressing gzip.
 
     Raises:
         CaptureError: the file cannot be opened.
     """
     try:
-        fp: BinaryIO = open(path, "rb")  # noqa: SIM115 - returned to the caller
+        fp = open(path, "rb")  # noqa: SIM115 - returned to the caller
     except OSError as exc:
         raise CaptureError(f"{path}: {exc.strerror or exc}") from exc
-    magic = fp.read(2)
-    fp.seek(0)
-    if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=fp, mode="rb")  # type: ignore[return-value]
+    if fp.peek(2)[:2] == b"\x1f\x8b":
+        return io.BufferedReader(_GzipRaw(fp), buffer_size=1 << 16)
     return fp
+
+
+def _gzip_damage(fp: io.BufferedReader) -> str:
+    """Why a gzip capture's data ended early ('' for plain files and intact gzip)."""
+    raw = fp.raw
+    return raw.damage if isinstance(raw, _GzipRaw) else ""
+
+
+def _sniff(path: Path, fp: io.BufferedReader) -> bytes:
+    """The first four bytes, without consuming them.
+
+    Raises:
+        CaptureError: the file cannot be read, or is not a pcap or pcapng capture.
+    """
+    try:
+        magic = fp.peek(4)[:4]
+    except OSError as exc:
+        raise CaptureError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if magic in MAGICS or magic == SHB_MAGIC:
+        return magic
+    if damage := _gzip_damage(fp):
+        raise CaptureError(f"{path}: damaged gzip data: {damage}")
+    raise CaptureError(
+        f"{path}: not a pcap or pcapng capture (starts with {magic.hex() or 'nothing'})"
+    )
 
 
 def _iter_one(
@@ -84,22 +157,34 @@ def _iter_one(
 ) -> Iterator[Frame]:
     fp = open_capture(path)
     with fp:
+        magic = _sniff(path, fp)
+        truncated = 0
+
+        def note(d: Diagnostic) -> None:
+            nonlocal truncated
+            truncated += d.trigger == Trigger.TRUNCATED_FILE
+            report(d)
+
+        reader = iter_pcap if magic in MAGICS else iter_pcapng
+        number = first_number
         try:
-            magic = fp.read(4)
-            fp.seek(0)
-        except (OSError, EOFError) as exc:
-            raise CaptureError(f"{path}: cannot read: {exc}") from exc
-        try:
-            if magic in MAGICS:
-                yield from iter_pcap(fp, name=str(path), report=report, first_number=first_number)
-            elif magic == SHB_MAGIC:
-                yield from iter_pcapng(fp, name=str(path), report=report, first_number=first_number)
-            else:
-                raise CaptureError(
-                    f"{path}: not a pcap or pcapng capture (starts with {magic.hex() or 'nothing'})"
+            for fr in reader(fp, name=str(path), report=note, first_number=first_number):
+                number = fr.number + 1
+                yield fr
+        except OSError as exc:
+            raise CaptureError(f"{path}: read error: {exc.strerror or exc}") from exc
+        damage = _gzip_damage(fp)
+        if damage and not truncated:
+            # the cut fell between two records, so the reader saw a clean end
+            report(
+                Diagnostic(
+                    frame=number,
+                    stage=Stage.CAPTURE,
+                    trigger=Trigger.TRUNCATED_FILE,
+                    detail=f"{path}: compressed data ends early ({damage}); "
+                    f"{number - first_number} frames loaded",
                 )
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise CaptureError(f"{path}: read error: {exc}") from exc
+            )
 
 
 def read_frames(
@@ -121,13 +206,15 @@ def read_frames(
     # Validate every file up front so a bad one fails before output starts.
     for f in files:
         with open_capture(f) as fp:
-            try:
-                magic = fp.read(4)
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                raise CaptureError(f"{f}: read error: {exc}") from exc
-            if magic not in MAGICS and magic != SHB_MAGIC:
-                raise CaptureError(f"{f}: not a pcap or pcapng capture")
-    streams = [_iter_one(f, report, 1) for f in files]
+            _sniff(f, fp)
+    number = 0
+
+    def renumber(d: Diagnostic) -> None:
+        # A file's own frame numbers mean nothing once merged: cite the merged frame
+        # at which the problem was noticed (the merge reads each file one frame ahead).
+        report(dataclasses.replace(d, frame=number + 1))
+
+    streams = [_iter_one(f, renumber, 1) for f in files]
     merged = heapq.merge(*streams, key=lambda fr: fr.ts_ns)
-    for number, fr in enumerate(merged, 1):
+    for number, fr in enumerate(merged, 1):  # renumber() reads `number`
         yield fr._replace(number=number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import sys
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..annotate.annotation import Annotation
 from ..annotate.knowledge import Severity
 from ..annotate.rules import rule_ids
 from ..capture.sources import expand_paths, read_frames
+from ..filters import CallFilter
 from ..pipeline import Pipeline
 from ..render.json_report import JsonWriter, NdjsonWriter
 from ..render.summary import annotation_block, calls_table, summary_view
@@ -71,7 +73,18 @@ Examples:
     help="Exit 1 when a selected call has an annotation of this severity or above.",
 )
 @click.option(
-    "--limit", type=int, default=200, show_default=True, help="Rows of the call table (0: all)."
+    "--limit",
+    type=int,
+    default=200,
+    show_default=True,
+    help="Calls shown in the table and in the diagnosis (0: all, and memory then grows).",
+)
+@click.option(
+    "--max-open-dialogs",
+    type=click.IntRange(min=100),
+    default=None,
+    help="Bound on calls held open at once (default 15,000, about 7 KB each); "
+    "past it the least recently active is published early and counted.",
 )
 @click.option("--flow", "show_flow", is_flag=True, help="Also draw each selected call's ladder.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="With --flow: pure ASCII ladders.")
@@ -96,6 +109,7 @@ def analyze(
     rules: tuple[str, ...],
     fail_on: str | None,
     limit: int,
+    max_open_dialogs: int | None,
     show_flow: bool,
     ascii_only: bool,
     no_color: bool,
@@ -120,7 +134,7 @@ def analyze(
     flt = build_filter(kw)
     min_sev = Severity.parse(severity) if severity else None
     printer = DiagnosticPrinter(max_warnings, quiet)
-    pipe = Pipeline(on_diagnostic=printer)
+    pipe = Pipeline(on_diagnostic=printer, max_open_dialogs=max_open_dialogs)
     pipe.stats.sources = [str(f) for f in files]
     frames = progress_frames(read_frames(files, pipe._report), files, progress)
     fail_level = Severity.parse(fail_on) if fail_on else None
@@ -132,12 +146,15 @@ def analyze(
 
     if fmt in ("json", "ndjson"):
         writer = JsonWriter(sys.stdout) if fmt == "json" else NdjsonWriter(sys.stdout)
+        selected: set[str] | None = None if flt == CallFilter() else set()
         for ac in pipe.run(frames):
             if flt.matches(ac):
                 ac = trim(ac)
                 writer.add(ac)
+                if selected is not None:
+                    selected.add(ac.call.call_id)
                 failing = failing or _fails(ac, fail_level)
-        late = _late(pipe, min_sev, rules)
+        late = _late(pipe, min_sev, rules, selected)
         writer.close(pipe.stats, pipe.diagnostics, late)
         printer.close()
         failing = failing or any(
@@ -145,45 +162,89 @@ def analyze(
         )
         sys.exit(1 if failing else 0)
 
-    kept: list[AnalyzedCall] = []
+    # Memory stays flat on any capture: only the earliest ``limit`` calls of the
+    # table and of the diagnosis are kept (messages released), the rest counted.
+    table = _Earliest(limit)
+    noted = _Earliest(limit)
     for ac in pipe.run(frames):
         if not flt.matches(ac):
             continue
         ac = trim(ac)
-        if not show_flow and not ac.annotations:
+        failing = failing or _fails(ac, fail_level)
+        if not show_flow:
             ac = dataclasses.replace(ac, call=dataclasses.replace(ac.call, messages=()))
-        kept.append(ac)
-    kept = pipe.attach_late(kept)
-    kept.sort(key=lambda ac: ac.call.start_ns)
-    failing = any(_fails(ac, fail_level) for ac in kept)
+        table.add(ac)
+        if _noteworthy(ac):
+            noted.add(ac)
+    late = _late(pipe, min_sev, rules)
+    failing = failing or any(
+        fail_level is not None and a.severity >= fail_level for v in late.values() for a in v
+    )
+    rows = pipe.attach_late(table.sorted())
+    diagnosed = [ac for ac in pipe.attach_late(noted.sorted()) if _noteworthy(ac)]
     printer.close()
     console = make_console(no_color=no_color)
     console.print(summary_view(pipe.stats))
     console.print()
-    console.print(calls_table(kept, limit=limit or None))
-    noted = [ac for ac in kept if ac.annotations and (ac.call.failed or ac.worst != Severity.INFO)]
-    if noted:
+    console.print(calls_table(rows, total=table.seen))
+    if diagnosed:
         console.print()
         console.print(
-            f"Diagnosis ({len(noted)} call{'s' if len(noted) != 1 else ''})",
+            f"Diagnosis ({noted.seen} call{'s' if noted.seen != 1 else ''})",
             style="bold underline",
         )
-        for ac in noted:
+        for ac in diagnosed:
             console.print(annotation_block(ac, ac.annotations))
             console.print()
+        if noted.seen > len(diagnosed):
+            console.print(
+                f"{noted.seen - len(diagnosed)} more diagnosed calls not shown "
+                "(use --limit 0, or --format json)",
+                style="dim",
+            )
     if show_flow:
-        for ac in kept:
+        for ac in rows:
             console.print(ladder_renderable(ac, ascii_only=ascii_only))
     sys.exit(1 if failing else 0)
 
 
+def _noteworthy(ac: AnalyzedCall) -> bool:
+    """Does a call earn a diagnosis block (failed, or anything above info)?"""
+    return bool(ac.annotations) and (ac.call.failed or ac.worst != Severity.INFO)
+
+
+class _Earliest:
+    """Keeps the ``limit`` earliest-starting calls (all when limit is 0), counting the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen = 0
+        self._heap: list[tuple[int, int, AnalyzedCall]] = []
+
+    def add(self, ac: AnalyzedCall) -> None:
+        self.seen += 1
+        item = (-ac.call.start_ns, -self.seen, ac)
+        if not self.limit or len(self._heap) < self.limit:
+            heapq.heappush(self._heap, item)
+        elif item > self._heap[0]:
+            heapq.heapreplace(self._heap, item)
+
+    def sorted(self) -> list[AnalyzedCall]:
+        return [ac for _k, _n, ac in sorted(self._heap, reverse=True)]
+
+
 def _late(
-    pipe: Pipeline, min_sev: Severity | None, rules: tuple[str, ...]
+    pipe: Pipeline,
+    min_sev: Severity | None,
+    rules: tuple[str, ...],
+    selected: set[str] | None = None,
 ) -> dict[str, list[Annotation]]:
+    """Cross-call annotations that pass the display options, for selected calls only."""
     return {
         k: kept
         for k, v in pipe.late_annotations.items()
-        if (kept := [a for a in v if keep_annotation(a, min_sev, rules)])
+        if (selected is None or k in selected)
+        and (kept := [a for a in v if keep_annotation(a, min_sev, rules)])
     }
 
 

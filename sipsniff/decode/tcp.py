@@ -8,6 +8,13 @@ framer resynchronises on the next start line).  If waiting data exceeds
 ``MAX_REASM_BYTES`` the hole is declared lost: a ``tcp-gap`` diagnostic is
 raised and delivery resumes after it, flagged ``gap=True``.
 
+A FIN closes its direction only once every byte before it has been delivered
+(a FIN captured ahead of the last data segment waits for it).  A closed
+direction stays in the table, so a retransmission of its last segments is
+recognised as such instead of opening a new stream that would deliver the same
+bytes twice; a SYN (or data past the FIN) on the same addresses starts a new
+stream.
+
 This module never looks at the bytes it delivers: deciding what is SIP is the
 SIP framer's job.
 """
@@ -36,7 +43,7 @@ _FlowKey = tuple[str, int, str, int]
 
 
 class _Flow:
-    __slots__ = ("gap", "index", "next_seq", "waiting", "waiting_bytes")
+    __slots__ = ("closed", "fin", "gap", "index", "next_seq", "waiting", "waiting_bytes")
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -44,6 +51,15 @@ class _Flow:
         self.waiting: dict[int, tuple[bytes, int, int]] = {}
         self.waiting_bytes = 0
         self.gap = False
+        self.fin = -1
+        """Sequence number just past the last byte, once a FIN was seen (-1 before)."""
+        self.closed = False
+        """FIN reached (or RST seen) and the end delivered; only retransmissions follow."""
+
+
+def _not_after(end: int, ref: int) -> bool:
+    """Is sequence number ``end`` at or before ``ref`` (modulo 2**32)?"""
+    return (ref - end) & _MASK < 0x80000000
 
 
 class TcpReassembler:
@@ -69,6 +85,15 @@ class TcpReassembler:
         """Feed one segment; return the chunks it makes deliverable, in order."""
         key = (src.ip, src.port, dst.ip, dst.port)
         flow = self._flows.get(key)
+        if flow is not None and flow.closed:
+            if not flags & _SYN and (not data or _not_after(seq + len(data), flow.next_seq)):
+                # a retransmission of the closed stream's last bytes (or of its FIN/RST)
+                self._flows.move_to_end(key)
+                if data:
+                    self.retransmitted_segments += 1
+                return []
+            del self._flows[key]  # a new connection on the same addresses and ports
+            flow = None
         if flow is None:
             if flags & _RST or (not data and not flags & _SYN):
                 return []
@@ -83,6 +108,8 @@ class TcpReassembler:
         if flags & _SYN:
             flow.next_seq = (seq + 1) & _MASK
             seq = flow.next_seq
+        if flags & _FIN:
+            flow.fin = (seq + len(data)) & _MASK
         if data:
             if flow.next_seq < 0:
                 flow.next_seq = seq
@@ -99,22 +126,36 @@ class TcpReassembler:
                 if rel == 0:
                     self._deliver(flow, src, dst, data, frame, ts, out)
                     self._drain(flow, src, dst, frame, ts, out)
-                elif seq not in flow.waiting:
-                    flow.waiting[seq] = (data, frame, ts)
-                    flow.waiting_bytes += len(data)
-                    if flow.waiting_bytes > MAX_REASM_BYTES:
-                        self._skip_hole(flow, src, dst, frame, ts, out)
-        if flags & (_FIN | _RST):
-            if flow.waiting:
+                else:
+                    # keep the longer copy: a retransmission may carry more (repacketised)
+                    held = flow.waiting.get(seq)
+                    if held is None or len(held[0]) < len(data):
+                        flow.waiting[seq] = (data, frame, ts)
+                        flow.waiting_bytes += len(data) - (len(held[0]) if held else 0)
+                        if flow.waiting_bytes > MAX_REASM_BYTES:
+                            self._skip_hole(flow, src, dst, frame, ts, out)
+        if flags & _RST:
+            # the connection is gone: nothing will fill the holes any more
+            while flow.waiting:
                 self._skip_hole(flow, src, dst, frame, ts, out, closing=True)
-            del self._flows[key]
-            out.append(Payload(frame, ts, src, dst, Transport.TCP, b"", flow.index, False, True))
+            self._close(flow, src, dst, frame, ts, out)
+        elif flow.fin >= 0 and not flow.waiting and _not_after(flow.fin, flow.next_seq):
+            self._close(flow, src, dst, frame, ts, out)  # every byte before the FIN delivered
         return out
+
+    def _close(
+        self, flow: _Flow, src: Endpoint, dst: Endpoint, frame: int, ts: int, out: list[Payload]
+    ) -> None:
+        flow.closed = True
+        flow.waiting_bytes = 0
+        out.append(Payload(frame, ts, src, dst, Transport.TCP, b"", flow.index, False, True))
 
     def flush(self) -> list[Payload]:
         """End of capture: deliver what waits behind holes, then close every stream."""
         out: list[Payload] = []
         for key, flow in self._flows.items():
+            if flow.closed:
+                continue
             src, dst = Endpoint(key[0], key[1]), Endpoint(key[2], key[3])
             while flow.waiting:
                 self._skip_hole(flow, src, dst, 0, 0, out, closing=True)
@@ -158,8 +199,13 @@ class TcpReassembler:
                         flow.waiting_bytes -= len(data)
                         back = 0x100000000 - rel
                         if back < len(data):
-                            waiting[flow.next_seq] = (data[back:], f, t)
-                            flow.waiting_bytes += len(data) - back
+                            # two trimmed segments may now start at the same place: keep
+                            # the longer, or the bytes past the shorter one are lost
+                            rest = data[back:]
+                            held = waiting.get(flow.next_seq)
+                            if held is None or len(held[0]) < len(rest):
+                                waiting[flow.next_seq] = (rest, f, t)
+                                flow.waiting_bytes += len(rest) - (len(held[0]) if held else 0)
                 if flow.next_seq not in waiting:
                     return
                 continue

@@ -144,9 +144,18 @@ def summary_view(st: Stats) -> RenderableType:
     return grid
 
 
-def calls_table(calls: Sequence[AnalyzedCall], *, limit: int | None = None) -> Table:
-    """One row per call: start, from -> to, Call-ID, kind, state, code, setup, duration."""
-    table = Table(title=f"Calls ({len(calls)})", title_justify="left", expand=False)
+def calls_table(
+    calls: Sequence[AnalyzedCall], *, limit: int | None = None, total: int | None = None
+) -> Table:
+    """One row per call: start, from -> to, Call-ID, kind, state, code, setup, duration.
+
+    Args:
+        calls: the rows, in display order.
+        limit: show at most this many of ``calls``.
+        total: how many calls there were when ``calls`` is already a cut.
+    """
+    total = len(calls) if total is None else total
+    table = Table(title=f"Calls ({total})", title_justify="left", expand=False)
     table.add_column("start", no_wrap=True)
     table.add_column("from → to", overflow="fold", max_width=44)
     table.add_column("Call-ID", overflow="fold", max_width=36)
@@ -183,8 +192,8 @@ def calls_table(calls: Sequence[AnalyzedCall], *, limit: int | None = None) -> T
             fmt_ms(c.timings.duration),
             notes,
         )
-    if limit is not None and len(calls) > limit:
-        table.caption = f"{len(calls) - limit} more calls not shown (use --limit 0 for all)"
+    if total > len(shown):
+        table.caption = f"{total - len(shown)} more calls not shown (use --limit 0 for all)"
     return table
 
 

@@ -25,9 +25,7 @@ _NAMES: dict[bytes, str] = {}
 _MAX_NAMES = 4096
 
 
-HOT_HEADERS = frozenset(
-    ("call-id", "cseq", "from", "to", "via", "content-length", "content-type")
-)
+HOT_HEADERS = frozenset(("call-id", "cseq", "from", "to", "via", "content-length", "content-type"))
 """Headers the message parser extracts on every message; ``Headers`` answers them
 without a full parse."""
 
@@ -42,9 +40,7 @@ class Headers:
 
     __slots__ = ("_end", "_first", "_hot", "_items", "_problems", "_raw", "_start")
 
-    def __init__(
-        self, raw: bytes, start: int, end: int, hot: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, raw: bytes, start: int, end: int, hot: dict[str, str] | None = None) -> None:
         self._raw = raw
         self._start = start
         self._end = end

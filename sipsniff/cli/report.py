@@ -1,0 +1,214 @@
+"""``sipsniff report``: write the analysis as HTML, Markdown, text, JSON, NDJSON, Mermaid or PlantUML.
+
+Strategy: the format comes from ``--format`` or the output's suffix (the
+exporter registry decides).  JSON and NDJSON stream call by call; every other
+format needs the whole analysis and builds it first.  ``--write-pcap`` then
+re-reads the sources and keeps the frames of the selected calls' messages:
+nothing is re-parsed, and the capture layer only sees frame numbers.
+
+Files appear atomically (temporary name, then rename): a failed run leaves no
+half-written report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from ..analysis import Analysis, AnalyzedCall
+from ..annotate.annotation import Annotation
+from ..capture.sources import expand_paths, read_frames
+from ..capture.writer import write_frames
+from ..diagnostics import CaptureError
+from ..pipeline import Pipeline
+from ..render.registry import ALIASES, StreamingExporter, UnknownFormat, all_exporters, choose
+from ..render.safe import clean
+from ._common import DiagnosticPrinter, build_filter, filter_options
+from ._progress import progress_frames
+
+__all__ = ["COMMANDS", "report"]
+
+_FORMATS = [e.name for e in all_exporters()] + sorted(ALIASES)
+
+
+@contextlib.contextmanager
+def _output(path: str) -> Iterator[IO[str]]:
+    """A text stream to ``path`` that replaces it only on success (``-``: stdout)."""
+    if path == "-":
+        yield click.get_text_stream("stdout")
+        return
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise CaptureError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fp:
+            yield fp
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise CaptureError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  sipsniff report capture.pcap -o report.html      # dashboard, call list, SVG ladders
+  sipsniff report --failed capture.pcap -o failed.md --write-pcap failed.pcap
+  sipsniff report captures/ -o calls.json          # the document of analyze --format json
+  sipsniff report big.pcapng -o calls.ndjson       # one call per line, streamed
+  sipsniff report capture.pcap --call-id a84b4c76 -o call.puml
+  sipsniff report capture.pcap -o - --format text | less
+
+\b
+Formats (from --format, or else from the suffix of -o):
+  html      .html   one self-contained file: no network fetch, scripts locked by CSP
+  md        .md     Markdown: summary, calls, diagnoses, ASCII ladders in code blocks
+  text      .txt    the same as plain text
+  json      .json   sipsniff/schema/analysis.schema.json
+  ndjson    .ndjson one call per line as calls finish, then a summary line
+  mermaid   .mmd    one sequenceDiagram, a rect block per call
+  plantuml  .puml   one @startuml block per call
+
+\b
+--write-pcap FILE keeps the frames of the selected calls' SIP messages
+(for SIP over TCP, the segment that completes each message). The file is a
+classic pcap, or pcapng when FILE ends in .pcapng or the selected frames
+have several link types (merged captures); Wireshark reads both.
+"""
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FILE",
+    help="Report file; '-' writes to stdout (then --format defaults to text).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_FORMATS, case_sensitive=False),
+    default=None,
+    help="Report format (default: from the suffix of --output).",
+)
+@filter_options
+@click.option(
+    "--write-pcap",
+    metavar="FILE",
+    default=None,
+    help="Also write the selected calls' frames to FILE (pcap; pcapng if FILE ends .pcapng).",
+)
+@click.option(
+    "--max-warnings",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Print at most this many capture warnings (all are counted; 0: no limit).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print no warnings and no summary line.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
+def report(
+    paths: tuple[str, ...],
+    output: str,
+    fmt: str | None,
+    write_pcap: str | None,
+    max_warnings: int,
+    quiet: bool,
+    progress: bool | None,
+    **kw: Any,
+) -> None:
+    """Write a report of capture files: HTML, Markdown, text, JSON, NDJSON or diagrams.
+
+    PATHS are pcap/pcapng files (gzip allowed) or directories of rotated
+    captures, merged in time order. The filters select which calls the report
+    (and --write-pcap) contains; the capture-level counters cover every frame.
+    """
+    try:
+        exporter = choose(fmt or ("text" if output == "-" else None), output)
+    except UnknownFormat as exc:
+        raise click.BadParameter(str(exc), param_hint="--format / --output") from exc
+    files = expand_paths(paths)
+    for out in filter(None, (output if output != "-" else None, write_pcap)):
+        if any(_same_file(Path(out), f) for f in files):
+            raise click.BadParameter(
+                f"{out} is one of the input captures; refusing to overwrite it",
+                param_hint="--output / --write-pcap",
+            )
+    if write_pcap and output != "-" and _same_file(Path(write_pcap), Path(output)):
+        raise click.BadParameter("--write-pcap and --output name the same file")
+    flt = build_filter(kw)
+    printer = DiagnosticPrinter(max_warnings, quiet)
+    pipe = Pipeline(on_diagnostic=printer)
+    pipe.stats.sources = [str(f) for f in files]
+    frames = progress_frames(read_frames(files, pipe._report), files, progress)
+    keep: set[int] = set()
+    selected = 0
+
+    def take(ac: AnalyzedCall) -> bool:
+        nonlocal selected
+        if not flt.matches(ac):
+            return False
+        selected += 1
+        if write_pcap:
+            keep.update(m.frame for m in ac.call.messages)
+        return True
+
+    with _output(output) as fp:
+        if isinstance(exporter, StreamingExporter):
+            sink = exporter.stream(fp)
+            chosen: set[str] = set()
+            for ac in pipe.run(frames):
+                if take(ac):
+                    chosen.add(ac.call.call_id)
+                    sink.add(ac)
+            late: dict[str, list[Annotation]] = {
+                k: v for k, v in pipe.late_annotations.items() if k in chosen
+            }
+            sink.close(pipe.stats, pipe.diagnostics, late)
+        else:
+            kept = [ac for ac in pipe.run(frames) if take(ac)]
+            kept = pipe.attach_late(kept)
+            kept.sort(key=lambda ac: (ac.call.start_ns, ac.call.call_id))
+            analysis = Analysis(
+                calls=tuple(kept), stats=pipe.stats, diagnostics=tuple(pipe.diagnostics)
+            )
+            exporter.write(analysis, fp)
+    printer.close()
+
+    def say(msg: str) -> None:
+        if not quiet:
+            click.echo(f"sipsniff: {msg}", err=True)
+
+    if selected == 0 and pipe.stats.calls:
+        say(f"no call matched the filters ({pipe.stats.calls} calls in the capture)")
+    if output != "-":
+        say(f"wrote {clean(output, 300)} ({exporter.name}, {selected} calls)")
+    if write_pcap:
+        result = write_frames(write_pcap, read_frames(files, lambda d: None), keep)
+        say(
+            f"wrote {clean(write_pcap, 300)} ({result.format}, {result.frames} frames "
+            f"of {selected} calls)"
+        )
+
+
+COMMANDS = [report]
