@@ -21,6 +21,7 @@ from .annotate.rules import ManyCallRule, Rule, all_rules, many_rules, run_many,
 from .capture.frame import Frame
 from .capture.sources import read_frames
 from .decode.decoder import Decoder
+from .decode.payload import Payload
 from .diagnostics import Diagnostic, Stage, Trigger
 from .dialogs.call import Call
 from .dialogs.tracker import DialogTracker
@@ -74,24 +75,7 @@ class Pipeline:
     def feed(self, frame: Frame) -> list[AnalyzedCall]:
         """Process one frame; return the calls that finished because of it (often none)."""
         payloads = self.decoder.feed(frame)
-        done: list[Call] = []
-        if payloads:
-            framer = self.framer
-            tracker = self.tracker
-            st = self.stats
-            on_message = self._on_message
-            for p in payloads:
-                st.payloads += 1
-                for msg in framer.feed(p):
-                    if msg.status:
-                        st.statuses[msg.status] += 1
-                    else:
-                        st.methods[msg.method] += 1
-                    if on_message is not None:
-                        on_message(msg)
-                    evicted = tracker.feed(msg)
-                    if evicted:
-                        done.extend(evicted)
+        done = self._payloads(payloads) if payloads else []
         ts = frame.ts_ns
         if ts < self._last_ts - _JUMP_BACK_NS or ts > self._last_ts + _JUMP_FORWARD_NS:
             self._time_jump(frame)
@@ -100,15 +84,32 @@ class Pipeline:
             self.stats.first_ts_ns = ts
         if ts >= self._next_expire:
             if self._next_expire:
-                self.decoder.expire(ts)
+                done.extend(self._payloads(self.decoder.expire(ts)))
                 done.extend(self.tracker.expire(ts))
             self._next_expire = ts + _EXPIRE_EVERY_NS
         return [self._annotate(c) for c in done] if done else []
 
     def tick(self, now_ns: int) -> list[AnalyzedCall]:
         """Advance the capture clock without a frame (a live capture on a quiet line)."""
-        self.decoder.expire(now_ns)
-        return [self._annotate(c) for c in self.tracker.expire(now_ns)]
+        done = self._payloads(self.decoder.expire(now_ns))
+        done.extend(self.tracker.expire(now_ns))
+        return [self._annotate(c) for c in done]
+
+    def _payloads(self, payloads: list[Payload]) -> list[Call]:
+        """Frame, count and track payloads released outside ``feed`` (expiry, flush)."""
+        done: list[Call] = []
+        st = self.stats
+        for p in payloads:
+            st.payloads += 1
+            for msg in self.framer.feed(p):
+                if msg.status:
+                    st.statuses[msg.status] += 1
+                else:
+                    st.methods[msg.method] += 1
+                if self._on_message is not None:
+                    self._on_message(msg)
+                done.extend(self.tracker.feed(msg))
+        return done
 
     def _time_jump(self, frame: Frame) -> None:
         if not self._last_ts:
@@ -130,10 +131,7 @@ class Pipeline:
             return []
         self._finished = True
         self.stats.last_ts_ns = self._last_ts
-        out: list[Call] = []
-        for p in self.decoder.flush():
-            for msg in self.framer.feed(p):
-                out.extend(self.tracker.feed(msg))
+        out = self._payloads(self.decoder.flush())
         self.framer.flush()
         out.extend(self.tracker.flush())
         done = [self._annotate(c) for c in out]

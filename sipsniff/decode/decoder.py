@@ -112,9 +112,10 @@ class Decoder:
         st.skip("not-ip")
         return _EMPTY
 
-    def expire(self, now: int) -> None:
-        """Forget fragments older than their timeout (capture time)."""
+    def expire(self, now: int) -> list[Payload]:
+        """Forget old fragments; give up on old TCP holes (returns what waited behind them)."""
         self.fragments.expire(now)
+        return self.tcp.expire(now)
 
     def flush(self) -> list[Payload]:
         """End of input: report incomplete fragments, close TCP streams."""

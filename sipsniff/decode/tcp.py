@@ -27,12 +27,15 @@ from collections.abc import Callable
 from ..diagnostics import Diagnostic, Stage, Trigger
 from .payload import Endpoint, Payload, Transport
 
-__all__ = ["MAX_REASM_BYTES", "MAX_TCP_FLOWS", "TcpReassembler"]
+__all__ = ["HOLE_TIMEOUT_NS", "MAX_REASM_BYTES", "MAX_TCP_FLOWS", "TcpReassembler"]
 
 # Out-of-order bytes held per direction before a hole is declared lost.  Linux's
 # default tcp_rmem maximum is 6 MB, but a capture is not a receiver: by the
 # time 256 KiB have passed a hole, the missing segment was not captured.
 MAX_REASM_BYTES = 256 * 1024
+# A hole not filled after this much capture time was not captured (TCP's RTO is
+# 1 s initially, RFC 6298; a few doublings stay under 5 s).
+HOLE_TIMEOUT_NS = 5 * 1_000_000_000
 # Open directions tracked at once; the least recently active is evicted first.
 MAX_TCP_FLOWS = 65_536
 
@@ -68,6 +71,8 @@ class TcpReassembler:
     def __init__(self, report: Callable[[Diagnostic], None]) -> None:
         self._report = report
         self._flows: OrderedDict[_FlowKey, _Flow] = OrderedDict()
+        self._holes: set[_FlowKey] = set()
+        """Flows holding out-of-order data, checked by ``expire``."""
         self._next_index = 1
         self.retransmitted_segments = 0
         """Segments whose bytes had all been delivered already (counted, not an error)."""
@@ -131,6 +136,7 @@ class TcpReassembler:
                     held = flow.waiting.get(seq)
                     if held is None or len(held[0]) < len(data):
                         flow.waiting[seq] = (data, frame, ts)
+                        self._holes.add(key)
                         flow.waiting_bytes += len(data) - (len(held[0]) if held else 0)
                         if flow.waiting_bytes > MAX_REASM_BYTES:
                             self._skip_hole(flow, src, dst, frame, ts, out)
@@ -149,6 +155,30 @@ class TcpReassembler:
         flow.closed = True
         flow.waiting_bytes = 0
         out.append(Payload(frame, ts, src, dst, Transport.TCP, b"", flow.index, False, True))
+
+    def expire(self, now: int) -> list[Payload]:
+        """Give up on holes older than ``HOLE_TIMEOUT_NS`` of capture time.
+
+        A segment the sender retransmits arrives within its RTO (at most a few
+        seconds); one that never comes was not captured, and what waits behind it
+        must not reach the dialog layer minutes late.
+        """
+        out: list[Payload] = []
+        for key in list(self._holes):
+            flow = self._flows.get(key)
+            if flow is None or not flow.waiting:
+                self._holes.discard(key)
+                continue
+            oldest = min(t for _d, _f, t in flow.waiting.values())
+            if now - oldest < HOLE_TIMEOUT_NS:
+                continue
+            self._holes.discard(key)
+            src, dst = Endpoint(key[0], key[1]), Endpoint(key[2], key[3])
+            while flow.waiting:
+                self._skip_hole(flow, src, dst, 0, now, out)
+            if flow.fin >= 0 and _not_after(flow.fin, flow.next_seq):
+                self._close(flow, src, dst, 0, now, out)
+        return out
 
     def flush(self) -> list[Payload]:
         """End of capture: deliver what waits behind holes, then close every stream."""
