@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ _FORMATS = [e.name for e in all_exporters()] + sorted(ALIASES)
 def _output(path: str) -> Iterator[IO[str]]:
     """A text stream to ``path`` that replaces it only on success (``-``: stdout)."""
     if path == "-":
-        yield click.get_text_stream("stdout")
+        yield sys.stdout
         return
     target = Path(path)
     try:
