@@ -22,6 +22,7 @@ __all__ = [
     "make_console",
     "parse_severity",
     "severity_type",
+    "warning_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,6 +76,27 @@ def filter_options(func: F) -> F:
     for opt in reversed(opts):
         func = opt(func)
     return func
+
+
+def warning_options(quiet_help: str = "Do not print capture warnings.") -> Callable[[F], F]:
+    """Add ``--max-warnings``, ``--quiet`` and ``--progress``, shared by the file commands."""
+
+    def deco(func: F) -> F:
+        func = click.option(
+            "--progress/--no-progress",
+            default=None,
+            help="Progress bar on stderr (default: when stderr is a terminal).",
+        )(func)
+        func = click.option("--quiet", "-q", is_flag=True, help=quiet_help)(func)
+        return click.option(
+            "--max-warnings",
+            type=int,
+            default=100,
+            show_default=True,
+            help="Print at most this many capture warnings (all are counted; 0: no limit).",
+        )(func)
+
+    return deco
 
 
 def build_filter(kw: dict[str, Any], reference_ns: int = 0) -> CallFilter:

@@ -19,7 +19,14 @@ from ..pipeline import Pipeline
 from ..render.json_report import JsonWriter, NdjsonWriter
 from ..render.summary import annotation_block, calls_table, summary_view
 from ..render.terminal import ladder_renderable
-from ._common import DiagnosticPrinter, build_filter, filter_options, make_console, severity_type
+from ._common import (
+    DiagnosticPrinter,
+    build_filter,
+    filter_options,
+    make_console,
+    severity_type,
+    warning_options,
+)
 from ._progress import progress_frames
 
 __all__ = ["COMMANDS", "analyze"]
@@ -89,19 +96,7 @@ Examples:
 @click.option("--flow", "show_flow", is_flag=True, help="Also draw each selected call's ladder.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="With --flow: pure ASCII ladders.")
 @click.option("--no-color", is_flag=True, help="No colours even on a terminal.")
-@click.option(
-    "--max-warnings",
-    type=int,
-    default=100,
-    show_default=True,
-    help="Print at most this many capture warnings (all are counted; 0: no limit).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Do not print capture warnings.")
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar on stderr (default: when stderr is a terminal).",
-)
+@warning_options()
 def analyze(
     paths: tuple[str, ...],
     fmt: str,

@@ -13,7 +13,7 @@ from ..capture.sources import expand_paths, read_frames
 from ..pipeline import Pipeline
 from ..render.correlate import correlate
 from ..render.terminal import LadderView
-from ._common import DiagnosticPrinter, build_filter, filter_options, make_console
+from ._common import DiagnosticPrinter, build_filter, filter_options, make_console, warning_options
 from ._progress import progress_frames
 
 __all__ = ["COMMANDS", "flow"]
@@ -59,19 +59,7 @@ of the message it concerns. Retransmissions are dashed and marked (retrans).
     show_default=True,
     help="Draw at most this many ladders (0: all).",
 )
-@click.option(
-    "--max-warnings",
-    type=int,
-    default=100,
-    show_default=True,
-    help="Print at most this many capture warnings (all are counted; 0: no limit).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Do not print capture warnings.")
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar on stderr (default: when stderr is a terminal).",
-)
+@warning_options()
 def flow(
     paths: tuple[str, ...],
     ascii_only: bool,

@@ -30,7 +30,7 @@ from ..diagnostics import CaptureError
 from ..pipeline import Pipeline
 from ..render.registry import ALIASES, StreamingExporter, UnknownFormat, all_exporters, choose
 from ..render.safe import clean
-from ._common import DiagnosticPrinter, build_filter, filter_options
+from ._common import DiagnosticPrinter, build_filter, filter_options, warning_options
 from ._progress import progress_frames
 
 __all__ = ["COMMANDS", "report"]
@@ -115,19 +115,7 @@ have several link types (merged captures); Wireshark reads both.
     default=None,
     help="Also write the selected calls' frames to FILE (pcap; pcapng if FILE ends .pcapng).",
 )
-@click.option(
-    "--max-warnings",
-    type=int,
-    default=100,
-    show_default=True,
-    help="Print at most this many capture warnings (all are counted; 0: no limit).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print no warnings and no summary line.")
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar on stderr (default: when stderr is a terminal).",
-)
+@warning_options(quiet_help="Print no warnings and no summary line.")
 def report(
     paths: tuple[str, ...],
     output: str,

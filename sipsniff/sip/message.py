@@ -99,6 +99,8 @@ _HOT = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 """The headers the dialog layer needs on every message, found in one C-level scan."""
+# Spellings of the hot header names -> canonical names.  Case variants are learnt
+# as they are met, up to a bound.
 _HOT_NAMES = {
     b"call-id": "call-id",
     b"i": "call-id",
@@ -185,7 +187,11 @@ def parse_datagram(
     hot: dict[str, str] = {}
     names = _HOT_NAMES
     for name_b, value_b in _HOT.findall(data, hstart, hend):
-        key = names[name_b.lower()]
+        key = names.get(name_b)
+        if key is None:  # a spelling not seen yet ("CALL-ID", "Cseq")
+            key = names[name_b.lower()]
+            if len(names) < 512:  # hostile mixed-case spellings cannot grow it
+                names[name_b] = key
         if key not in hot:
             hot[key] = value_b.decode("utf-8", "replace").rstrip()
     problems: list[str] = []
@@ -198,7 +204,7 @@ def parse_datagram(
         headers = Headers(data, hstart, hend, hot)
         if _NO_COLON.search(data, hstart - 1, hend + 2) is not None:
             problems.extend(headers.problems)
-    if len(hot) < 5 or not _MANDATORY_SET.issubset(hot):
+    if len(hot) < 5 or not hot.keys() >= _MANDATORY_SET:
         problems.extend(f"missing {k} header" for k in _MANDATORY if k not in hot)
 
     cseq = hot.get("cseq", "")
