@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import tempfile
+from array import array
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -182,6 +183,29 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
+class _Index:
+    """Sort keys and spool positions in flat 64-bit arrays: 24 bytes an entry, so an
+    index of millions of messages stays a few tens of MB (a list of tuples is ~8x)."""
+
+    def __init__(self) -> None:
+        self.keys = array("q")
+        self.pos = array("q")
+        self.len = array("q")
+
+    def add(self, key: int, pos: int, ln: int) -> None:
+        self.keys.append(key)
+        self.pos.append(pos)
+        self.len.append(ln)
+
+    def order(self) -> list[int]:
+        """Entry numbers sorted by key, ties in insertion order (the sort is stable)."""
+        return sorted(range(len(self.keys)), key=self.keys.__getitem__)
+
+
+_CALL_ID_AT = len('{"call_id":')
+_DECODER = json.JSONDecoder()
+
+
 class JsonWriter:
     """Streams calls into a spool, then writes one JSON document (see module doc)."""
 
@@ -189,10 +213,8 @@ class JsonWriter:
         self._out = out
         # Binary spool: offsets are byte counts, whatever characters the wire sent.
         self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
-        self._msgs: list[tuple[int, int, int, int]] = []
-        self._calls: list[tuple[int, int, int, int]] = []
-        self._call_ids: dict[int, str] = {}
-        self._n = 0
+        self._msgs = _Index()
+        self._calls = _Index()
 
     def _put(self, text: str) -> tuple[int, int]:
         data = text.encode("utf-8", "surrogatepass")
@@ -204,26 +226,17 @@ class JsonWriter:
         """Spool one finished call and its messages."""
         c = ac.call
         for i, m in enumerate(c.messages):
-            pos, ln = self._put(_dumps(message_json(m, i in c.retransmissions)))
-            self._n += 1
-            self._msgs.append((m.frame, self._n, pos, ln))
-        pos, ln = self._put(_dumps(call_json(ac, extra)))
-        self._n += 1
-        self._calls.append((c.start_ns, self._n, pos, ln))
-        self._call_ids[self._n] = c.call_id
+            self._msgs.add(m.frame, *self._put(_dumps(message_json(m, i in c.retransmissions))))
+        self._calls.add(c.start_ns, *self._put(_dumps(call_json(ac, extra))))
 
-    def _copy(
-        self,
-        index: list[tuple[int, int, int, int]],
-        late: dict[str, list[Annotation]] | None = None,
-    ) -> None:
-        index.sort()
+    def _copy(self, index: _Index, late: dict[str, list[Annotation]] | None = None) -> None:
         out = self._out
         sp = self._spool
-        for i, (_k, n, pos, ln) in enumerate(index):
-            sp.seek(pos)
-            text = sp.read(ln).decode("utf-8", "surrogatepass")
-            if late and self._call_ids.get(n) in late:
+        for i, n in enumerate(index.order()):
+            sp.seek(index.pos[n])
+            text = sp.read(index.len[n]).decode("utf-8", "surrogatepass")
+            # call objects start with their Call-ID, so only those concerned are re-parsed
+            if late and _DECODER.raw_decode(text, _CALL_ID_AT)[0] in late:
                 obj = json.loads(text)
                 frames = set(obj["frames"])
                 extra = [
