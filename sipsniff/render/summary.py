@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable, Sequence
 
-from rich.console import Group, RenderableType
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -27,6 +28,7 @@ from .safe import clean
 __all__ = [
     "SEVERITY_STYLE",
     "STATE_STYLE",
+    "CallsTable",
     "annotation_block",
     "calls_table",
     "fmt_ms",
@@ -144,9 +146,78 @@ def summary_view(st: Stats) -> RenderableType:
     return grid
 
 
+class CallsTable:
+    """One row per call, laid out for the width it is given.
+
+    Wide (>= 110 columns): start, from -> to, Call-ID, kind, state, code, setup,
+    duration, notes.  Narrow: no vertical rules, and setup, duration and notes
+    give way so that the Call-ID stays readable on an 80-column terminal.
+    """
+
+    WIDE = 110
+
+    def __init__(self, calls: Sequence[AnalyzedCall], *, limit: int | None, total: int) -> None:
+        self.calls = calls
+        self.limit = limit
+        self.total = total
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.table(wide=options.max_width >= self.WIDE)
+
+    def table(self, *, wide: bool) -> Table:
+        table = Table(
+            title=f"Calls ({self.total})",
+            title_justify="left",
+            expand=False,
+            box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        )
+        table.add_column("start", no_wrap=True)
+        table.add_column("from → to", overflow="fold", max_width=44 if wide else 24)
+        table.add_column("Call-ID", overflow="fold", max_width=36)
+        table.add_column("kind")
+        table.add_column("state", no_wrap=True)
+        table.add_column("code", justify="right")
+        if wide:
+            table.add_column("setup", justify="right", no_wrap=True)
+            table.add_column("duration", justify="right", no_wrap=True)
+            table.add_column("notes", overflow="fold", max_width=30)
+        shown = self.calls if self.limit is None else self.calls[: self.limit]
+        for ac in shown:
+            c = ac.call
+            who = Text(clean(c.from_user or c.from_uri, 60))
+            who.append(" → ")
+            who.append(clean(c.to_user or c.request_user or c.to_uri, 60))
+            code = Text(
+                str(c.final_status) if c.final_status else "-", style=status_style(c.final_status)
+            )
+            row: list[RenderableType] = [
+                _clock(c.start_ns) if wide else _clock(c.start_ns)[:8],
+                who,
+                Text(clean(c.call_id, 120)),
+                c.kind.value,
+                Text(c.state.value, style=STATE_STYLE[c.state]),
+                code,
+            ]
+            if wide:
+                notes = Text()
+                worst = ac.worst
+                for a in ac.annotations:
+                    if worst is not None and a.severity == worst and a.severity > Severity.INFO:
+                        if notes.plain:
+                            notes.append(", ")
+                        notes.append(a.rule, style=SEVERITY_STYLE[a.severity])
+                row += [fmt_ms(c.timings.setup), fmt_ms(c.timings.duration), notes]
+            table.add_row(*row)
+        if self.total > len(shown):
+            table.caption = (
+                f"{self.total - len(shown)} more calls not shown (use --limit 0 for all)"
+            )
+        return table
+
+
 def calls_table(
     calls: Sequence[AnalyzedCall], *, limit: int | None = None, total: int | None = None
-) -> Table:
+) -> CallsTable:
     """One row per call: start, from -> to, Call-ID, kind, state, code, setup, duration.
 
     Args:
@@ -154,47 +225,17 @@ def calls_table(
         limit: show at most this many of ``calls``.
         total: how many calls there were when ``calls`` is already a cut.
     """
-    total = len(calls) if total is None else total
-    table = Table(title=f"Calls ({total})", title_justify="left", expand=False)
-    table.add_column("start", no_wrap=True)
-    table.add_column("from → to", overflow="fold", max_width=44)
-    table.add_column("Call-ID", overflow="fold", max_width=36)
-    table.add_column("kind")
-    table.add_column("state", no_wrap=True)
-    table.add_column("code", justify="right")
-    table.add_column("setup", justify="right", no_wrap=True)
-    table.add_column("duration", justify="right", no_wrap=True)
-    table.add_column("notes", overflow="fold", max_width=30)
-    shown = calls if limit is None else calls[:limit]
-    for ac in shown:
-        c = ac.call
-        who = Text(clean(c.from_user or c.from_uri, 60))
-        who.append(" → ")
-        who.append(clean(c.to_user or c.request_user or c.to_uri, 60))
-        code = Text(
-            str(c.final_status) if c.final_status else "-", style=status_style(c.final_status)
-        )
-        notes = Text()
-        worst = ac.worst
-        for a in ac.annotations:
-            if worst is not None and a.severity == worst and a.severity > Severity.INFO:
-                if notes.plain:
-                    notes.append(", ")
-                notes.append(a.rule, style=SEVERITY_STYLE[a.severity])
-        table.add_row(
-            _clock(c.start_ns),
-            who,
-            Text(clean(c.call_id, 120)),
-            c.kind.value,
-            Text(c.state.value, style=STATE_STYLE[c.state]),
-            code,
-            fmt_ms(c.timings.setup),
-            fmt_ms(c.timings.duration),
-            notes,
-        )
-    if total > len(shown):
-        table.caption = f"{total - len(shown)} more calls not shown (use --limit 0 for all)"
-    return table
+    return CallsTable(calls, limit=limit, total=len(calls) if total is None else total)
+
+
+def _indented(text: str, *, style: str = "", hang: int = 0) -> RenderableType:
+    """A paragraph indented 4 columns whose wrapped lines stay indented (plus ``hang``)."""
+    grid = Table.grid(padding=0)
+    grid.add_column(width=4 + hang, no_wrap=True)
+    grid.add_column(ratio=1)
+    lead = text[:hang] if hang else ""
+    grid.add_row(Text("    " + lead, style=style), Text(text[hang:], style=style))
+    return grid
 
 
 def annotation_block(ac: AnalyzedCall, annotations: Sequence[Annotation]) -> RenderableType:
@@ -215,14 +256,14 @@ def annotation_block(ac: AnalyzedCall, annotations: Sequence[Annotation]) -> Ren
         t.append(f" [{a.rule}] ", style="dim")
         t.append(clean(a.title, 300), style="bold")
         parts.append(t)
-        parts.append(Text("    cause: " + clean(a.cause, 2000)))
+        parts.append(_indented("cause: " + clean(a.cause, 2000)))
         for k, v in a.details:
-            parts.append(Text(f"    {clean(k, 60)}: {clean(v, 1000)}", style="dim"))
+            parts.append(_indented(f"{clean(k, 60)}: {clean(v, 1000)}", style="dim"))
         for i, step in enumerate(a.resolution, 1):
-            parts.append(Text(f"    {i}. " + clean(step, 1000)))
+            parts.append(_indented(f"{i}. " + clean(step, 1000), hang=len(f"{i}. ")))
         if a.frames:
             frames = ", ".join(str(f) for f in a.frames[:30])
             if len(a.frames) > 30:
                 frames += f" (+{len(a.frames) - 30})"
-            parts.append(Text(f"    evidence: frames {frames}", style="dim"))
+            parts.append(_indented(f"evidence: frames {frames}", style="dim"))
     return Group(*parts)
