@@ -308,18 +308,24 @@ def _text_table(analysis: Analysis) -> Iterator[str]:
         yield fmt(r)
 
 
-def _text_call(i: int, ac: AnalyzedCall) -> Iterator[str]:
+def _started(ac: AnalyzedCall) -> str:
+    """``Started 2026-11-24 18:07:32.776 UTC, 7 messages, ended by the caller``."""
     c = ac.call
-    frm, to = who(c)
-    yield from _heading(f"Call {i}: {clean(c.call_id, 200)}", "-")
-    yield f"{_outcome(ac)}; {clean(frm, 80)} -> {clean(to, 80)}"
-    yield (
+    return (
         f"Started {utc(c.start_ns)[:-4]}.{clock(c.start_ns)[-3:]} UTC, "
         f"{_plural(c.message_count or len(c.messages), 'message')}"
         + (f", {len(c.retransmissions)} retransmissions" if c.retransmissions else "")
         + (f", ended by the {c.ended_by}" if c.ended_by else "")
         + (", evicted early (the record may be partial)" if c.evicted else "")
     )
+
+
+def _text_call(i: int, ac: AnalyzedCall) -> Iterator[str]:
+    c = ac.call
+    frm, to = who(c)
+    yield from _heading(f"Call {i}: {clean(c.call_id, 200)}", "-")
+    yield f"{_outcome(ac)}; {clean(frm, 80)} -> {clean(to, 80)}"
+    yield _started(ac)
     timings = _timings(ac)
     if timings:
         yield f"Timings: {timings}"
@@ -430,13 +436,7 @@ def _md_call(i: int, ac: AnalyzedCall) -> Iterator[str]:
     yield ""
     yield f"- Outcome: {md_text(_outcome(ac), 300)}"
     yield f"- From {md_code(frm, 120)} to {md_code(to, 120)}"
-    yield (
-        f"- Started {utc(c.start_ns)[:-4]}.{clock(c.start_ns)[-3:]} UTC, "
-        f"{_plural(c.message_count or len(c.messages), 'message')}"
-        + (f", {len(c.retransmissions)} retransmissions" if c.retransmissions else "")
-        + (f", ended by the {c.ended_by}" if c.ended_by else "")
-        + (", evicted early (the record may be partial)" if c.evicted else "")
-    )
+    yield "- " + _started(ac)
     timings = _timings(ac)
     if timings:
         yield f"- Timings: {timings}"
