@@ -14,7 +14,7 @@ import datetime as _dt
 import json
 import tempfile
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from .. import __version__
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "1.0"
-_SPOOL_MEMORY = 8 * 1024 * 1024
+_SPOOL_MEMORY = 1024 * 1024
 
 
 def iso_time(ts_ns: int) -> str:
@@ -197,9 +197,32 @@ class _Index:
         self.pos.append(pos)
         self.len.append(ln)
 
-    def order(self) -> list[int]:
-        """Entry numbers sorted by key, ties in insertion order (the sort is stable)."""
-        return sorted(range(len(self.keys)), key=self.keys.__getitem__)
+    def order(self) -> Iterator[int]:
+        """Entry numbers by key, ties in insertion order.
+
+        Frame numbers are dense, so they are bucketed in two flat arrays (8 bytes
+        a frame, no Python object per entry); sparse keys (call start times, a
+        few per call) use an ordinary stable sort.
+        """
+        keys = self.keys
+        n = len(keys)
+        if not n:
+            return
+        top = max(keys)
+        if min(keys) < 0 or top > 4 * n + 65_536:
+            yield from sorted(range(n), key=keys.__getitem__)
+            return
+        head = array("q", [-1]) * (top + 1)
+        nxt = array("q", [-1]) * n
+        for i in range(n - 1, -1, -1):
+            k = keys[i]
+            nxt[i] = head[k]
+            head[k] = i
+        for k in range(top + 1):
+            i = head[k]
+            while i >= 0:
+                yield i
+                i = nxt[i]
 
 
 _CALL_ID_AT = len('{"call_id":')
