@@ -33,7 +33,7 @@ from typing import IO, BinaryIO
 from ..diagnostics import CaptureError
 from .frame import Frame
 
-__all__ = ["FrameWriter", "WriteResult", "write_frames"]
+__all__ = ["FrameWriter", "WriteResult", "publish", "write_frames"]
 
 _SPOOL_MEMORY = 8 * 1024 * 1024
 _SPOOL_REC = struct.Struct("<QIII")
@@ -50,6 +50,18 @@ _BOM = 0x1A2B3C4D
 _OPT_TSRESOL = 9
 _TSRESOL_NS = 9
 """if_tsresol value 9: timestamps in units of 10^-9 s."""
+
+
+def publish(tmp: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Move a finished temporary file into place with ordinary permissions.
+
+    ``mkstemp`` creates files readable by their owner only; a report or capture
+    handed to colleagues should get what any new file gets (0666 minus the umask).
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, target)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,7 +124,7 @@ class FrameWriter:
                     self._write_pcapng(out)
                 else:
                     self._write_pcap(out)
-            os.replace(tmp_name, self.path)
+            publish(tmp_name, self.path)
             tmp_name = ""
         except OSError as exc:
             raise CaptureError(f"cannot write {self.path}: {exc.strerror or exc}") from exc

@@ -25,7 +25,7 @@ import click
 from ..analysis import Analysis, AnalyzedCall
 from ..annotate.annotation import Annotation
 from ..capture.sources import expand_paths, read_frames
-from ..capture.writer import write_frames
+from ..capture.writer import publish, write_frames
 from ..diagnostics import CaptureError
 from ..pipeline import Pipeline
 from ..render.registry import ALIASES, StreamingExporter, UnknownFormat, all_exporters, choose
@@ -52,7 +52,7 @@ def _output(path: str) -> Iterator[IO[str]]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fp:
             yield fp
-        os.replace(tmp, target)
+        publish(tmp, target)
     except OSError as exc:
         raise CaptureError(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:
