@@ -88,7 +88,7 @@ Formats (from --format, or else from the suffix of -o):
 
 \b
 --write-pcap FILE keeps the frames of the selected calls' SIP messages
-(for SIP over TCP, the segment that completes each message). The file is a
+(for SIP over TCP, every segment that carried part of a message). The file is a
 classic pcap, or pcapng when FILE ends in .pcapng or the selected frames
 have several link types (merged captures); Wireshark reads both.
 """
@@ -159,7 +159,7 @@ def report(
             return False
         selected += 1
         if write_pcap:
-            keep.update(m.frame for m in ac.call.messages)
+            keep.update(f for m in ac.call.messages for f in m.frames)
         return True
 
     with _output(output) as fp:

@@ -91,7 +91,7 @@ def _partial_sip(buf: bytes) -> bool:
 
 
 class _Stream:
-    __slots__ = ("buf", "dropping", "first_frame", "synced")
+    __slots__ = ("buf", "dropping", "first_frame", "marks", "synced")
 
     def __init__(self) -> None:
         self.buf = b""
@@ -99,6 +99,21 @@ class _Stream:
         self.synced = False
         self.dropping = False
         """Discarding the rest of an oversized header block: no resync reports."""
+        self.marks: list[tuple[int, int]] = []
+        """(end offset in ``buf``, frame) of each chunk appended: which frames carried
+        which bytes, so a message can name all its segments."""
+
+    def frames_of(self, start: int, end: int) -> tuple[int, ...]:
+        """Frames whose bytes overlap ``buf[start:end]``, in order."""
+        out: list[int] = []
+        prev = 0
+        for stop, frame in self.marks:
+            if stop > start and prev < end and (not out or out[-1] != frame):
+                out.append(frame)
+            prev = stop
+            if prev >= end:
+                break
+        return tuple(out)
 
 
 class SipFramer:
@@ -116,9 +131,13 @@ class SipFramer:
     def _diag(self, frame: int, trigger: Trigger, detail: str) -> None:
         self._report(Diagnostic(frame=frame, stage=Stage.SIP, trigger=trigger, detail=detail))
 
-    def _parse(self, data: bytes, p: Payload, out: list[SipMessage]) -> None:
+    def _parse(
+        self, data: bytes, p: Payload, out: list[SipMessage], segments: tuple[int, ...] = ()
+    ) -> None:
         try:
             msg = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)[0]
+            if len(segments) > 1:
+                msg = msg._replace(segments=segments)
         except DecodeError as exc:
             self.malformed += 1
             self._diag(p.frame, Trigger.BAD_START_LINE, str(exc))
@@ -231,6 +250,7 @@ class SipFramer:
                 f"{len(st.buf)} bytes of an unfinished message lost before a capture gap",
             )
             st.buf = b""
+            st.marks = []
         if p.gap:
             st.synced = False
         data = p.data
@@ -238,6 +258,7 @@ class SipFramer:
             if not st.buf:
                 st.first_frame = p.frame
             st.buf = st.buf + data if st.buf else data
+            st.marks.append((len(st.buf), p.frame))
             self._drain(st, p, out)
         if p.end:
             if _partial_sip(st.buf):
@@ -262,7 +283,7 @@ class SipFramer:
             if length > 0:
                 st.synced = True
                 st.dropping = False
-                self._parse(buf[pos : pos + length], p, out)
+                self._parse(buf[pos : pos + length], p, out, st.frames_of(pos, pos + length))
                 pos += length
                 continue
             if length == NEED_DATA:
@@ -298,6 +319,7 @@ class SipFramer:
             if m is None:
                 break
         st.buf = buf[pos:]
+        st.marks = [(end - pos, f) for end, f in st.marks if end > pos]
         if st.buf and len(st.buf) > MAX_SIP_MESSAGE:
             self._diag(
                 p.frame,
@@ -305,6 +327,7 @@ class SipFramer:
                 f"{len(st.buf)} bytes without a complete SIP message on TCP {p.src} -> {p.dst}",
             )
             st.buf = b""
+            st.marks = []
         st.first_frame = p.frame
 
     def flush(self) -> None:

@@ -61,6 +61,14 @@ class SipMessage(NamedTuple):
     sdp: Sdp | None
     problems: tuple[str, ...]
     """What was wrong with the message (empty when well formed)."""
+    segments: tuple[int, ...] = ()
+    """Over TCP, every frame that carried part of the message (``frame`` is the last);
+    empty when the message came in one frame."""
+
+    @property
+    def frames(self) -> tuple[int, ...]:
+        """All frames that carried the message, for exporting them to a pcap."""
+        return self.segments or (self.frame,)
 
     @property
     def is_request(self) -> bool:

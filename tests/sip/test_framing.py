@@ -423,3 +423,28 @@ def test_tcp_bad_input_end_to_end_one_diagnostic_each() -> None:
     assert [m.call_id for m in out] == ["before", "after"]
     assert [d.trigger for d in diags] == [Trigger.OVERSIZED, Trigger.TRUNCATED]
     assert diags[1].frame == len(segments)
+
+
+def test_a_message_over_several_segments_names_every_segment() -> None:
+    """--write-pcap exports all of them, so Wireshark can reassemble the message too."""
+    from factories import make_invite
+
+    from sipsniff.decode.payload import Endpoint, Payload, Transport
+
+    f = SipFramer(lambda d: None)
+    first = make_invite()
+    data = first + make_invite(call_id="two")
+    cuts = [0, 100, 300, len(first) + 50, len(data)]
+    out = []
+    for i, (a, b) in enumerate(itertools.pairwise(cuts)):
+        p = Payload(
+            10 + i,
+            0,
+            Endpoint("192.0.2.1", 1),
+            Endpoint("192.0.2.2", 2),
+            Transport.TCP,
+            data[a:b],
+            1,
+        )
+        out += f.feed(p)
+    assert [(m.frame, m.frames) for m in out] == [(12, (10, 11, 12)), (13, (12, 13))]
