@@ -427,10 +427,6 @@ def test_tcp_bad_input_end_to_end_one_diagnostic_each() -> None:
 
 def test_a_message_over_several_segments_names_every_segment() -> None:
     """--write-pcap exports all of them, so Wireshark can reassemble the message too."""
-    from factories import make_invite
-
-    from sipsniff.decode.payload import Endpoint, Payload, Transport
-
     f = SipFramer(lambda d: None)
     first = make_invite()
     data = first + make_invite(call_id="two")
