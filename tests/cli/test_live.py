@@ -149,6 +149,52 @@ def _start_uas(b: Netns, tmp: Path, specs: list[tuple[str, list[str], int, int]]
 # -- root: the proof, for real --------------------------------------------------------
 
 
+def _answered_and_busy(
+    a: Netns,
+    b: Netns,
+    tmp_path: Path,
+    *,
+    ok: int,
+    busy: int,
+    ok_args: list[str],
+    busy_args: list[str] | None = None,
+) -> tuple[list[Sipp], list[Sipp]]:
+    """SIPp UASs in ``b`` (answer on 5060, 486 on 5062) and UACs in ``a`` calling them."""
+    servers = _start_uas(
+        b,
+        tmp_path,
+        [
+            ("ok", ["-sn", "uas"], 5060, ok),
+            ("486", ["-sf", str(DATA_SIPP / "uas_486.xml")], 5062, busy),
+        ],
+    )
+    uac = ["-i", a.addr, "-m"]
+    clients = [
+        Sipp(
+            a,
+            tmp_path,
+            "ok",
+            ["-sn", "uac", f"{b.addr}:5060", *uac, str(ok), "-p", "5070", *ok_args],
+        ),
+        Sipp(
+            a,
+            tmp_path,
+            "486",
+            [
+                "-sf",
+                str(DATA_SIPP / "uac_rejected.xml"),
+                f"{b.addr}:5062",
+                *uac,
+                str(busy),
+                "-p",
+                "5072",
+                *(busy_args or []),
+            ],
+        ),
+    ]
+    return servers, clients
+
+
 def test_every_call_seen_at_a_sustained_rate(pair: tuple[Netns, Netns], tmp_path: Path) -> None:
     """600 answered calls at 150 calls/s with busy, unavailable and cancelled calls alongside.
 
@@ -278,52 +324,9 @@ def test_tshark_engine(pair: tuple[Netns, Netns], tmp_path: Path) -> None:
     live = LiveRun(a, tmp_path, "--engine", "tshark", "--calls", "45", "--duration", "60")
     servers = clients = []
     try:
-        servers = _start_uas(
-            b,
-            tmp_path,
-            [
-                ("ok", ["-sn", "uas"], 5060, 40),
-                ("486", ["-sf", str(DATA_SIPP / "uas_486.xml")], 5062, 5),
-            ],
+        servers, clients = _answered_and_busy(
+            a, b, tmp_path, ok=40, busy=5, ok_args=["-r", "40"], busy_args=["-r", "10"]
         )
-        clients = [
-            Sipp(
-                a,
-                tmp_path,
-                "ok",
-                [
-                    "-sn",
-                    "uac",
-                    f"{b.addr}:5060",
-                    "-i",
-                    a.addr,
-                    "-p",
-                    "5070",
-                    "-r",
-                    "40",
-                    "-m",
-                    "40",
-                ],
-            ),
-            Sipp(
-                a,
-                tmp_path,
-                "486",
-                [
-                    "-sf",
-                    str(DATA_SIPP / "uac_rejected.xml"),
-                    f"{b.addr}:5062",
-                    "-i",
-                    a.addr,
-                    "-p",
-                    "5072",
-                    "-r",
-                    "10",
-                    "-m",
-                    "5",
-                ],
-            ),
-        ]
         for c in clients:
             assert c.wait(60) == 0, c.log()
         assert live.wait(60) == 0, live.err_path.read_text()
@@ -479,52 +482,9 @@ def test_dashboard_in_a_terminal(pair: tuple[Netns, Netns], tmp_path: Path) -> N
         wait_for(
             lambda: "sipsniff live" in _tmux(server, "capture-pane", "-p"), 20, "the dashboard"
         )
-        servers = _start_uas(
-            b,
-            tmp_path,
-            [
-                ("ok", ["-sn", "uas"], 5060, 5),
-                ("486", ["-sf", str(DATA_SIPP / "uas_486.xml")], 5062, 2),
-            ],
+        servers, clients = _answered_and_busy(
+            a, b, tmp_path, ok=5, busy=2, ok_args=["-r", "5", "-d", "1000"]
         )
-        clients = [
-            Sipp(
-                a,
-                tmp_path,
-                "ok",
-                [
-                    "-sn",
-                    "uac",
-                    f"{b.addr}:5060",
-                    "-i",
-                    a.addr,
-                    "-p",
-                    "5070",
-                    "-r",
-                    "5",
-                    "-m",
-                    "5",
-                    "-d",
-                    "1000",
-                ],
-            ),
-            Sipp(
-                a,
-                tmp_path,
-                "486",
-                [
-                    "-sf",
-                    str(DATA_SIPP / "uac_rejected.xml"),
-                    f"{b.addr}:5062",
-                    "-i",
-                    a.addr,
-                    "-p",
-                    "5072",
-                    "-m",
-                    "2",
-                ],
-            ),
-        ]
         busy = f"-{clients[1].proc.pid}@"
         for c in clients:
             assert c.wait(30) == 0, c.log()
