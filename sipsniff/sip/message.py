@@ -124,7 +124,6 @@ _HOT_NAMES = {
     b"content-type": "content-type",
     b"c": "content-type",
 }
-_MANDATORY_SET = frozenset(_MANDATORY)
 # Same grammar as headers.param, inlined here because it runs three times per message.
 _BRANCH = re.compile(r";[ \t]*branch[ \t]*=[ \t]*([^;,> \t]*)", re.IGNORECASE)
 _TAG = re.compile(r";[ \t]*tag[ \t]*=[ \t]*([^;,> \t]*)", re.IGNORECASE)
@@ -212,7 +211,14 @@ def parse_datagram(
         headers = Headers(data, hstart, hend, hot)
         if _NO_COLON.search(data, hstart - 1, hend + 2) is not None:
             problems.extend(headers.problems)
-    if len(hot) < 5 or not hot.keys() >= _MANDATORY_SET:
+    if (
+        len(hot) < 5
+        or "call-id" not in hot
+        or "cseq" not in hot
+        or "from" not in hot
+        or "to" not in hot
+        or "via" not in hot
+    ):
         problems.extend(f"missing {k} header" for k in _MANDATORY if k not in hot)
 
     cseq = hot.get("cseq", "")
