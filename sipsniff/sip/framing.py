@@ -252,7 +252,10 @@ class SipFramer:
             st.buf = b""
             st.marks = []
         if p.gap:
+            # The gap is already reported (reassembly's tcp-gap, and above when it cut
+            # a message): skipping to the next start line needs no line of its own.
             st.synced = False
+            st.dropping = True
         data = p.data
         if data:
             if not st.buf:

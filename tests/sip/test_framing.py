@@ -247,10 +247,9 @@ def test_gap_in_the_stream_drops_the_unfinished_message_and_resynchronises() -> 
     f.tcp(INVITE[:100])
     out = f.tcp(INVITE[300:] + OK, gap=True)
     assert [m.label for m in out] == ["200 OK"]
-    assert [(d.frame, d.trigger) for d in f.diags] == [
-        (1, Trigger.TCP_GAP),
-        (2, Trigger.TCP_RESYNC),
-    ]
+    # one line for the lost message; skipping the rest of it up to the next start
+    # line is part of the same gap, not a second problem
+    assert [(d.frame, d.trigger) for d in f.diags] == [(1, Trigger.TCP_GAP)]
 
 
 def test_non_sip_stream_is_skipped_without_a_diagnostic_per_segment() -> None:
