@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from ..analysis import Analysis, AnalyzedCall
 from ..dialogs.call import Call
@@ -24,6 +25,7 @@ __all__ = [
     "CHALLENGES",
     "MAX_DETAILED_CALLS",
     "Bucket",
+    "LineExporter",
     "ReportFacts",
     "clock",
     "facts",
@@ -193,3 +195,18 @@ def time_buckets(calls: Sequence[AnalyzedCall], n: int = 40) -> list[Bucket]:
             if m.status >= 400 and m.status not in CHALLENGES:
                 slot(m.ts_ns).errors[m.status // 100] += 1
     return buckets
+
+
+@dataclass(frozen=True, slots=True)
+class LineExporter:
+    """An exporter whose format is a sequence of text lines (text, Markdown, diagrams)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    description: str
+    lines: Callable[[Analysis], Iterable[str]]
+    """Renders the analysis; ``write`` adds the line ends."""
+
+    def write(self, analysis: Analysis, fp: IO[str]) -> None:
+        for line in self.lines(analysis):
+            fp.write(line + "\n")

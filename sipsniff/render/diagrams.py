@@ -28,18 +28,15 @@ preprocessor:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import IO
 
 from .. import __version__
 from ..analysis import Analysis, AnalyzedCall
 from ..annotate.annotation import Annotation
-from ._report import MAX_DETAILED_CALLS, clock
+from ._report import MAX_DETAILED_CALLS, LineExporter, clock
 from .ladder import Arrow, Ladder, build_ladder
 from .safe import clean
 
 __all__ = [
-    "MermaidExporter",
-    "PlantUmlExporter",
     "mermaid",
     "mermaid_exporter",
     "mermaid_text",
@@ -189,29 +186,17 @@ def plantuml(analysis: Analysis) -> Iterator[str]:
 # ----------------------------------------------------------------- exporters
 
 
-class MermaidExporter:
-    """``--format mermaid`` / ``.mmd``: one sequence diagram, a ``rect`` per call."""
-
-    name = "mermaid"
-    suffixes: tuple[str, ...] = (".mmd", ".mermaid")
-    description = "Mermaid sequence diagram (one diagram, a block per call)"
-
-    def write(self, analysis: Analysis, fp: IO[str]) -> None:
-        for line in mermaid(analysis):
-            fp.write(line + "\n")
-
-
-class PlantUmlExporter:
-    """``--format plantuml`` / ``.puml``: one ``@startuml`` block per call."""
-
-    name = "plantuml"
-    suffixes: tuple[str, ...] = (".puml", ".plantuml")
-    description = "PlantUML sequence diagrams (one @startuml block per call)"
-
-    def write(self, analysis: Analysis, fp: IO[str]) -> None:
-        for line in plantuml(analysis):
-            fp.write(line + "\n")
-
-
-mermaid_exporter = MermaidExporter()
-plantuml_exporter = PlantUmlExporter()
+mermaid_exporter = LineExporter(
+    "mermaid",
+    (".mmd", ".mermaid"),
+    "Mermaid sequence diagram (one diagram, a block per call)",
+    mermaid,
+)
+"""``--format mermaid`` / ``.mmd``: one sequence diagram, a ``rect`` per call."""
+plantuml_exporter = LineExporter(
+    "plantuml",
+    (".puml", ".plantuml"),
+    "PlantUML sequence diagrams (one @startuml block per call)",
+    plantuml,
+)
+"""``--format plantuml`` / ``.puml``: one ``@startuml`` block per call."""

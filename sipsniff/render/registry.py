@@ -49,11 +49,18 @@ __all__ = [
 class Exporter(Protocol):
     """A report format."""
 
-    name: str
-    """The ``--format`` value (``html``, ``md``...)."""
-    suffixes: tuple[str, ...]
-    """Output file suffixes that select it (lower case, with the dot)."""
-    description: str
+    @property
+    def name(self) -> str:
+        """The ``--format`` value (``html``, ``md``...)."""
+        ...
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """Output file suffixes that select it (lower case, with the dot)."""
+        ...
+
+    @property
+    def description(self) -> str: ...
 
     def write(self, analysis: Analysis, fp: IO[str]) -> None:
         """Write the whole report of ``analysis`` to a text stream."""

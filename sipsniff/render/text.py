@@ -30,19 +30,16 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterator
-from typing import IO
 
 from .. import __version__
 from ..analysis import Analysis, AnalyzedCall
 from ..annotate.annotation import Annotation
-from ._report import MAX_DETAILED_CALLS, ReportFacts, clock, facts, utc, who
+from ._report import MAX_DETAILED_CALLS, LineExporter, ReportFacts, clock, facts, utc, who
 from .safe import clean
 from .summary import fmt_ms
 from .terminal import ladder_text
 
 __all__ = [
-    "MarkdownExporter",
-    "TextExporter",
     "markdown_exporter",
     "markdown_report",
     "md_code",
@@ -469,29 +466,14 @@ def _md_warnings(analysis: Analysis) -> Iterator[str]:
 # ----------------------------------------------------------------- exporters
 
 
-class TextExporter:
-    """``--format text`` / ``.txt``: the report as plain ASCII-safe text."""
-
-    name = "text"
-    suffixes: tuple[str, ...] = (".txt", ".text")
-    description = "plain-text report with ASCII ladders"
-
-    def write(self, analysis: Analysis, fp: IO[str]) -> None:
-        for line in text_report(analysis):
-            fp.write(line + "\n")
-
-
-class MarkdownExporter:
-    """``--format md`` / ``.md``: the report as CommonMark with GFM tables."""
-
-    name = "md"
-    suffixes: tuple[str, ...] = (".md", ".markdown")
-    description = "Markdown report (tables, diagnoses, ladders in code blocks)"
-
-    def write(self, analysis: Analysis, fp: IO[str]) -> None:
-        for line in markdown_report(analysis):
-            fp.write(line + "\n")
-
-
-text_exporter = TextExporter()
-markdown_exporter = MarkdownExporter()
+text_exporter = LineExporter(
+    "text", (".txt", ".text"), "plain-text report with ASCII ladders", text_report
+)
+"""``--format text`` / ``.txt``: the report as plain ASCII-safe text."""
+markdown_exporter = LineExporter(
+    "md",
+    (".md", ".markdown"),
+    "Markdown report (tables, diagnoses, ladders in code blocks)",
+    markdown_report,
+)
+"""``--format md`` / ``.md``: the report as CommonMark with GFM tables."""
