@@ -9,17 +9,26 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .annotate.annotation import Annotation
 from .annotate.knowledge import Severity
 from .diagnostics import Diagnostic
 from .dialogs.call import Call
 
-__all__ = ["MAX_KEPT_DIAGNOSTICS", "Analysis", "AnalyzedCall", "Stats"]
+__all__ = ["MAX_KEPT_DIAGNOSTICS", "Analysis", "AnalyzedCall", "Stats", "ranked"]
 
 # Diagnostics are all counted; only the first ones are kept with their text, so
 # a flood of junk cannot turn the diagnostic list into the memory hog.
 MAX_KEPT_DIAGNOSTICS = 10_000
+K = TypeVar("K")
+
+
+def ranked(counter: Counter[K]) -> list[tuple[K, int]]:
+    """Most frequent first, equal counts by key: the same order however the counts were
+    gathered (``Counter.most_common`` keeps ties in insertion order, which differs
+    between a serial and a sharded run)."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,6 +49,7 @@ RANK: dict[str, int] = {
     "filters": 5,
     "render": 6,
     "pipeline": 7,
+    "shards": 7,
     "cli": 7,
     "__main__": 7,
     "": 7,  # the package root re-exports the public API

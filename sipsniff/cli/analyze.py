@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-import heapq
+import os
 import sys
+import tempfile
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
 
+from .. import shards
 from ..analysis import AnalyzedCall
 from ..annotate.annotation import Annotation
 from ..annotate.knowledge import Severity
 from ..annotate.rules import rule_ids
-from ..capture.sources import expand_paths, read_frames
+from ..capture.frame import Frame
+from ..capture.sources import expand_paths
 from ..filters import CallFilter
 from ..pipeline import Pipeline
-from ..render.json_report import JsonWriter, NdjsonWriter
+from ..render.json_report import JsonWriter, NdjsonWriter, SpoolPart, SpoolWriter
 from ..render.summary import annotation_block, calls_table, summary_view
 from ..render.terminal import ladder_renderable
+from ..shards import auto_jobs
 from ._common import (
     DiagnosticPrinter,
     build_filter,
@@ -93,6 +98,17 @@ Examples:
     help="Bound on calls held open at once (default 15,000, about 7 KB each); "
     "past it the least recently active is published early and counted.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    default="auto",
+    show_default=True,
+    metavar="N|auto",
+    type=click.UNPROCESSED,
+    callback=lambda _ctx, _param, v: _jobs(v),
+    help="Processes sharing the work by Call-ID (auto: one per core on captures of "
+    "32 MB or more). Output is the same for any N.",
+)
 @click.option("--flow", "show_flow", is_flag=True, help="Also draw each selected call's ladder.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="With --flow: pure ASCII ladders.")
 @click.option("--no-color", is_flag=True, help="No colours even on a terminal.")
@@ -105,6 +121,7 @@ def analyze(
     fail_on: str | None,
     limit: int,
     max_open_dialogs: int | None,
+    jobs: str,
     show_flow: bool,
     ascii_only: bool,
     no_color: bool,
@@ -129,28 +146,36 @@ def analyze(
     flt = build_filter(kw)
     min_sev = Severity.parse(severity) if severity else None
     printer = DiagnosticPrinter(max_warnings, quiet)
-    pipe = Pipeline(on_diagnostic=printer, max_open_dialogs=max_open_dialogs)
-    pipe.stats.sources = [str(f) for f in files]
-    frames = progress_frames(read_frames(files, pipe._report), files, progress)
     fail_level = Severity.parse(fail_on) if fail_on else None
-    failing = False
+    n_jobs = auto_jobs(files) if jobs == "auto" else int(jobs)
+    select = _Select(flt, min_sev, rules, fail_level)
 
-    def trim(ac: AnalyzedCall) -> AnalyzedCall:
-        anns = tuple(a for a in ac.annotations if keep_annotation(a, min_sev, rules))
-        return ac if anns == ac.annotations else dataclasses.replace(ac, annotations=anns)
+    def wrap(frames: Iterable[Frame]) -> Iterator[Frame]:
+        return progress_frames(frames, files, progress)
 
     if fmt in ("json", "ndjson"):
-        writer = JsonWriter(sys.stdout) if fmt == "json" else NdjsonWriter(sys.stdout)
-        selected: set[str] | None = None if flt == CallFilter() else set()
-        for ac in pipe.run(frames):
-            if flt.matches(ac):
-                ac = trim(ac)
-                writer.add(ac)
+        main_pid = os.getpid()
+        with tempfile.TemporaryDirectory(prefix="sipsniff-") as spool_dir:
+            run = shards.run(
+                files,
+                lambda: _JsonCollector(select, fmt, spool_dir, main_pid),
+                jobs=n_jobs,
+                max_open_dialogs=max_open_dialogs,
+                on_diagnostic=printer,
+                wrap_frames=wrap,
+            )
+            pipe = run.pipeline
+            writer = JsonWriter(sys.stdout) if fmt == "json" else NdjsonWriter(sys.stdout)
+            selected: set[str] | None = None if flt == CallFilter() else set()
+            failing = False
+            for part in run.collected:
+                if part.spool is not None:
+                    writer.adopt(part.spool)
+                failing = failing or part.failing
                 if selected is not None:
-                    selected.add(ac.call.call_id)
-                failing = failing or _fails(ac, fail_level)
-        late = _late(pipe, min_sev, rules, selected)
-        writer.close(pipe.stats, pipe.diagnostics, late)
+                    selected.update(part.selected)
+            late = _late(pipe, min_sev, rules, selected)
+            writer.close(pipe.stats, pipe.diagnostics, late)
         printer.close()
         failing = failing or any(
             fail_level is not None and a.severity >= fail_level for v in late.values() for a in v
@@ -159,18 +184,22 @@ def analyze(
 
     # Memory stays flat on any capture: only the earliest ``limit`` calls of the
     # table and of the diagnosis are kept (messages released), the rest counted.
+    run_t = shards.run(
+        files,
+        lambda: _TableCollector(select, limit, show_flow),
+        jobs=n_jobs,
+        max_open_dialogs=max_open_dialogs,
+        on_diagnostic=printer,
+        wrap_frames=wrap,
+    )
+    pipe = run_t.pipeline
     table = _Earliest(limit)
     noted = _Earliest(limit)
-    for ac in pipe.run(frames):
-        if not flt.matches(ac):
-            continue
-        ac = trim(ac)
-        failing = failing or _fails(ac, fail_level)
-        if not show_flow:
-            ac = dataclasses.replace(ac, call=dataclasses.replace(ac.call, messages=()))
-        table.add(ac)
-        if _noteworthy(ac):
-            noted.add(ac)
+    failing = False
+    for part_t in run_t.collected:
+        table.absorb(part_t.table)
+        noted.absorb(part_t.noted)
+        failing = failing or part_t.failing
     late = _late(pipe, min_sev, rules)
     failing = failing or any(
         fail_level is not None and a.severity >= fail_level for v in late.values() for a in v
@@ -203,29 +232,142 @@ def analyze(
     sys.exit(1 if failing else 0)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Select:
+    """The display options every shard applies to its calls."""
+
+    flt: CallFilter
+    min_sev: Severity | None
+    rules: tuple[str, ...]
+    fail_level: Severity | None
+
+    def pick(self, ac: AnalyzedCall) -> AnalyzedCall | None:
+        """The call with only the annotations shown, or None when the filter drops it."""
+        if not self.flt.matches(ac):
+            return None
+        anns = tuple(a for a in ac.annotations if keep_annotation(a, self.min_sev, self.rules))
+        return ac if anns == ac.annotations else dataclasses.replace(ac, annotations=anns)
+
+    def fails(self, ac: AnalyzedCall) -> bool:
+        return _fails(ac, self.fail_level)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _TablePart:
+    table: _Earliest
+    noted: _Earliest
+    failing: bool
+
+
+class _TableCollector:
+    """One shard's share of the text output: the earliest calls and diagnoses."""
+
+    def __init__(self, select: _Select, limit: int, show_flow: bool) -> None:
+        self._select = select
+        self._show_flow = show_flow
+        self.table = _Earliest(limit)
+        self.noted = _Earliest(limit)
+        self.failing = False
+
+    def add(self, ac: AnalyzedCall) -> None:
+        picked = self._select.pick(ac)
+        if picked is None:
+            return
+        self.failing = self.failing or self._select.fails(picked)
+        key = _order(picked)
+        if not self._show_flow:
+            picked = dataclasses.replace(picked, call=dataclasses.replace(picked.call, messages=()))
+        self.table.add(key, picked)
+        if _noteworthy(picked):
+            self.noted.add(key, picked)
+
+    def result(self) -> _TablePart:
+        return _TablePart(self.table, self.noted, self.failing)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _JsonPart:
+    spool: SpoolPart | None
+    selected: frozenset[str]
+    failing: bool
+
+
+class _JsonCollector:
+    """One shard's share of a JSON/NDJSON document: a spool file and its index.
+
+    NDJSON from the calling process streams straight to stdout, a line per call as
+    it finishes; forked shards spool theirs, copied after it.
+    """
+
+    def __init__(self, select: _Select, fmt: str, spool_dir: str, main_pid: int) -> None:
+        self._select = select
+        self._writer: SpoolWriter | NdjsonWriter = (
+            NdjsonWriter(sys.stdout)
+            if fmt == "ndjson" and os.getpid() == main_pid
+            else SpoolWriter(spool_dir, ndjson=fmt == "ndjson")
+        )
+        self.selected: set[str] = set()
+        self.failing = False
+
+    def add(self, ac: AnalyzedCall) -> None:
+        picked = self._select.pick(ac)
+        if picked is None:
+            return
+        self._writer.add(picked)
+        self.selected.add(picked.call.call_id)
+        self.failing = self.failing or self._select.fails(picked)
+
+    def result(self) -> _JsonPart:
+        w = self._writer
+        spool = w.part() if isinstance(w, SpoolWriter) else None
+        return _JsonPart(spool, frozenset(self.selected), self.failing)
+
+
+def _jobs(value: str) -> str:
+    if value == "auto" or (value.isdigit() and 1 <= int(value) <= 64):
+        return value
+    raise click.BadParameter(f"{value!r}: give a number of processes (1-64) or 'auto'")
+
+
 def _noteworthy(ac: AnalyzedCall) -> bool:
     """Does a call earn a diagnosis block (failed, or anything above info)?"""
     return bool(ac.annotations) and (ac.call.failed or ac.worst != Severity.INFO)
 
 
+def _order(ac: AnalyzedCall) -> tuple[int, int, str]:
+    """Table order: start time, then first frame, then Call-ID (the same in any shard)."""
+    c = ac.call
+    return (c.start_ns, c.messages[0].frame if c.messages else 0, c.call_id)
+
+
 class _Earliest:
-    """Keeps the ``limit`` earliest-starting calls (all when limit is 0), counting the rest."""
+    """Keeps the ``limit`` earliest calls by ``_order`` (all when limit is 0), counting the rest."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.seen = 0
-        self._heap: list[tuple[int, int, AnalyzedCall]] = []
+        self._kept: list[tuple[tuple[int, int, str], AnalyzedCall]] = []
 
-    def add(self, ac: AnalyzedCall) -> None:
+    def add(self, key: tuple[int, int, str], ac: AnalyzedCall) -> None:
         self.seen += 1
-        item = (-ac.call.start_ns, -self.seen, ac)
-        if not self.limit or len(self._heap) < self.limit:
-            heapq.heappush(self._heap, item)
-        elif item > self._heap[0]:
-            heapq.heapreplace(self._heap, item)
+        self._kept.append((key, ac))
+        if self.limit and len(self._kept) >= 2 * self.limit:
+            self._trim()
+
+    def absorb(self, other: _Earliest) -> None:
+        """Merge another shard's calls (and count)."""
+        self.seen += other.seen
+        self._kept.extend(other._kept)
+        self._trim()
+
+    def _trim(self) -> None:
+        self._kept.sort(key=lambda item: item[0])
+        if self.limit:
+            del self._kept[self.limit :]
 
     def sorted(self) -> list[AnalyzedCall]:
-        return [ac for _k, _n, ac in sorted(self._heap, reverse=True)]
+        self._trim()
+        return [ac for _k, ac in self._kept]
 
 
 def _late(

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from .. import __version__
-from ..analysis import Analysis, AnalyzedCall
+from ..analysis import Analysis, AnalyzedCall, ranked
 from ..annotate.annotation import Annotation
 from ..annotate.knowledge import Severity
 from ..diagnostics import Diagnostic
@@ -133,7 +133,7 @@ def _summary(analysis: Analysis, f: ReportFacts) -> str:
     calls_sub = (
         f"selected of {f.total} in the capture"
         if f.selected != f.total
-        else ", ".join(f"{k} {v}" for k, v in f.by_kind.most_common(3))
+        else ", ".join(f"{k} {v}" for k, v in ranked(f.by_kind)[:3])
     )
     kpis = [
         _kpi("calls", str(f.selected), "Calls", _e(calls_sub)),
@@ -175,7 +175,7 @@ def _summary(analysis: Analysis, f: ReportFacts) -> str:
     codes = _bar_list(
         [(f"{c}", n, _code_class(c)) for c, n in sorted(f.responses.items())], "No responses."
     )
-    methods = _bar_list([(m, n, "") for m, n in f.methods.most_common()], "No requests.")
+    methods = _bar_list([(m, n, "") for m, n in ranked(f.methods)], "No requests.")
     return (
         '<section id="summary"><h2>Summary</h2>'
         f'<div class="kpis">{"".join(kpis)}</div>{charts}'
@@ -215,7 +215,7 @@ def _rules_table(analysis: Analysis) -> str:
     rows = "".join(
         f'<tr><td><span class="sev sev-{worst[r]}">{str(worst[r]).upper()}</span></td>'
         f'<td><code title="{_e(titles[r], 300)}">{_e(r, 80)}</code></td><td class="num">{n}</td></tr>'
-        for r, n in count.most_common()
+        for r, n in ranked(count)
     )
     return f"<table><tbody>{rows}</tbody></table>"
 
@@ -443,7 +443,7 @@ def _warnings(analysis: Analysis) -> str:
             "or deliberately skipped.</p></div></section>"
         )
     counts = ", ".join(
-        f"<code>{_e(k, 60)}</code> {v}" for k, v in st.diagnostics_by_trigger.most_common()
+        f"<code>{_e(k, 60)}</code> {v}" for k, v in ranked(st.diagnostics_by_trigger)
     )
     rows = "".join(_diag_row(d) for d in analysis.diagnostics[:_MAX_WARNINGS_LISTED])
     listed = min(len(analysis.diagnostics), _MAX_WARNINGS_LISTED)

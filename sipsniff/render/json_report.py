@@ -11,14 +11,17 @@ order.  NDJSON skips the spool: one line per call as it finishes.
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
 import json
+import os
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 from .. import __version__
-from ..analysis import AnalyzedCall, Stats
+from ..analysis import AnalyzedCall, Stats, ranked
 from ..annotate.annotation import Annotation
 from ..annotate.knowledge import lookup
 from ..diagnostics import Diagnostic
@@ -29,10 +32,13 @@ __all__ = [
     "SCHEMA_VERSION",
     "JsonWriter",
     "NdjsonWriter",
+    "SpoolPart",
+    "SpoolWriter",
     "annotation_json",
     "call_json",
     "iso_time",
     "message_json",
+    "ndjson_call",
     "summary_json",
 ]
 
@@ -156,14 +162,14 @@ def summary_json(st: Stats) -> dict[str, Any]:
         "sip_messages": st.sip_messages,
         "malformed_messages": st.malformed,
         "retransmissions": st.retransmissions,
-        "methods": dict(st.methods.most_common()),
+        "methods": dict(ranked(st.methods)),
         "statuses": {str(k): v for k, v in sorted(st.statuses.items())},
         "calls": st.calls,
-        "calls_by_kind": dict(st.calls_by_kind.most_common()),
-        "calls_by_state": dict(st.calls_by_state.most_common()),
-        "annotations_by_rule": dict(st.annotations_by_rule.most_common()),
-        "annotations_by_severity": dict(st.annotations_by_severity.most_common()),
-        "diagnostics_by_trigger": dict(st.diagnostics_by_trigger.most_common()),
+        "calls_by_kind": dict(ranked(st.calls_by_kind)),
+        "calls_by_state": dict(ranked(st.calls_by_state)),
+        "annotations_by_rule": dict(ranked(st.annotations_by_rule)),
+        "annotations_by_severity": dict(ranked(st.annotations_by_severity)),
+        "diagnostics_by_trigger": dict(ranked(st.diagnostics_by_trigger)),
         "evicted_calls": st.evicted_calls,
         "first_time": iso_time(st.first_ts_ns) if st.first_ts_ns else None,
         "last_time": iso_time(st.last_ts_ns) if st.last_ts_ns else None,
@@ -184,21 +190,27 @@ def _dumps(obj: Any) -> str:
 
 
 class _Index:
-    """Sort keys and spool positions in flat 64-bit arrays: 24 bytes an entry, so an
-    index of millions of messages stays a few tens of MB (a list of tuples is ~8x)."""
+    """Sort keys and spool positions in flat 64-bit arrays: 32 bytes an entry, so an
+    index of millions of messages stays a few tens of MB (a list of tuples is ~8x).
+
+    Entries sort by ``(key, tie)``: messages by frame, calls by start time then
+    first frame, an order that does not depend on which shard spooled them.
+    """
 
     def __init__(self) -> None:
         self.keys = array("q")
+        self.ties = array("q")
         self.pos = array("q")
         self.len = array("q")
 
-    def add(self, key: int, pos: int, ln: int) -> None:
+    def add(self, key: int, pos: int, ln: int, tie: int = 0) -> None:
         self.keys.append(key)
+        self.ties.append(tie)
         self.pos.append(pos)
         self.len.append(ln)
 
     def order(self) -> Iterator[int]:
-        """Entry numbers by key, ties in insertion order.
+        """Entry numbers by ``(key, tie)``, then insertion order.
 
         Frame numbers are dense, so they are bucketed in two flat arrays (8 bytes
         a frame, no Python object per entry); sparse keys (call start times, a
@@ -209,8 +221,9 @@ class _Index:
         if not n:
             return
         top = max(keys)
-        if min(keys) < 0 or top > 4 * n + 65_536:
-            yield from sorted(range(n), key=keys.__getitem__)
+        if min(keys) < 0 or top > 4 * n + 65_536 or any(self.ties):
+            ties = self.ties
+            yield from sorted(range(n), key=lambda i: (keys[i], ties[i]))
             return
         head = array("q", [-1]) * (top + 1)
         nxt = array("q", [-1]) * n
@@ -229,6 +242,56 @@ _CALL_ID_AT = len('{"call_id":')
 _DECODER = json.JSONDecoder()
 
 
+@dataclass(frozen=True, slots=True)
+class SpoolPart:
+    """One shard's serialised calls: a spool file and where each entry sits in it."""
+
+    path: str
+    ndjson: bool
+    messages: _Index
+    calls: _Index
+
+
+class SpoolWriter:
+    """Serialises finished calls into a spool file, to be adopted by a writer later.
+
+    Shards of a parallel analysis (``shards``) each fill one; the parent's
+    ``JsonWriter`` merges them by frame and start time, an ``NdjsonWriter``
+    copies their lines.
+    """
+
+    def __init__(self, directory: str, *, ndjson: bool = False) -> None:
+        fd, self._path = tempfile.mkstemp(dir=directory, suffix=".spool")
+        self._file: IO[bytes] = os.fdopen(fd, "wb")
+        self._ndjson = ndjson
+        self._msgs = _Index()
+        self._calls = _Index()
+        self._pos = 0
+
+    def _put(self, text: str) -> tuple[int, int]:
+        data = text.encode("utf-8", "surrogatepass")
+        pos = self._pos
+        self._file.write(data)
+        self._pos += len(data)
+        return pos, len(data)
+
+    def add(self, ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> None:
+        """Spool one finished call and its messages."""
+        if self._ndjson:
+            self._put(ndjson_call(ac, extra))
+            return
+        c = ac.call
+        for i, m in enumerate(c.messages):
+            self._msgs.add(m.frame, *self._put(_dumps(message_json(m, i in c.retransmissions))))
+        first = c.messages[0].frame if c.messages else 0
+        self._calls.add(c.start_ns, *self._put(_dumps(call_json(ac, extra))), first)
+
+    def part(self) -> SpoolPart:
+        """Close the spool and describe it."""
+        self._file.close()
+        return SpoolPart(self._path, self._ndjson, self._msgs, self._calls)
+
+
 class JsonWriter:
     """Streams calls into a spool, then writes one JSON document (see module doc)."""
 
@@ -238,6 +301,7 @@ class JsonWriter:
         self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
         self._msgs = _Index()
         self._calls = _Index()
+        self._parts: list[SpoolPart] = []
 
     def _put(self, text: str) -> tuple[int, int]:
         data = text.encode("utf-8", "surrogatepass")
@@ -250,16 +314,33 @@ class JsonWriter:
         c = ac.call
         for i, m in enumerate(c.messages):
             self._msgs.add(m.frame, *self._put(_dumps(message_json(m, i in c.retransmissions))))
-        self._calls.add(c.start_ns, *self._put(_dumps(call_json(ac, extra))))
+        first = c.messages[0].frame if c.messages else 0
+        self._calls.add(c.start_ns, *self._put(_dumps(call_json(ac, extra))), first)
 
-    def _copy(self, index: _Index, late: dict[str, list[Annotation]] | None = None) -> None:
+    def adopt(self, part: SpoolPart) -> None:
+        """Include calls another ``SpoolWriter`` spooled (merged in order at ``close``)."""
+        self._parts.append(part)
+
+    def _copy(
+        self,
+        which: str,
+        spools: list[tuple[IO[bytes], _Index]],
+        late: dict[str, list[Annotation]] | None = None,
+    ) -> None:
         out = self._out
-        sp = self._spool
-        for i, n in enumerate(index.order()):
+
+        def entries(k: int) -> Iterator[tuple[int, int, int, int]]:
+            index = spools[k][1]
+            for n in index.order():
+                yield index.keys[n], index.ties[n], k, n
+
+        merged = heapq.merge(*(entries(k) for k in range(len(spools))))
+        for i, (_key, _tie, k, n) in enumerate(merged):
+            sp, index = spools[k]
             sp.seek(index.pos[n])
             text = sp.read(index.len[n]).decode("utf-8", "surrogatepass")
             # call objects start with their Call-ID, so only those concerned are re-parsed
-            if late and _DECODER.raw_decode(text, _CALL_ID_AT)[0] in late:
+            if late and which == "calls" and _DECODER.raw_decode(text, _CALL_ID_AT)[0] in late:
                 obj = json.loads(text)
                 frames = set(obj["frames"])
                 extra = [
@@ -280,20 +361,39 @@ class JsonWriter:
     ) -> None:
         """Write the whole document; ``late`` adds cross-call annotations by Call-ID."""
         out = self._out
-        out.write('{"schema_version":' + _dumps(SCHEMA_VERSION))
-        out.write(',"generator":' + _dumps(f"sipsniff {__version__}"))
-        out.write(',\n"summary":' + _dumps(summary_json(stats)))
-        out.write(',\n"messages":[')
-        self._copy(self._msgs)
-        out.write('\n],\n"calls":[')
-        self._copy(self._calls, late)
-        out.write('\n],\n"diagnostics":[')
-        first = True
-        for d in diagnostics:
-            out.write(("\n" if first else ",\n") + _dumps(diagnostic_json(d)))
-            first = False
-        out.write("\n]}\n")
-        self._spool.close()
+        files: list[IO[bytes]] = [open(p.path, "rb") for p in self._parts]  # noqa: SIM115
+        try:
+            msgs = [(self._spool, self._msgs)]
+            calls = [(self._spool, self._calls)]
+            for f, p in zip(files, self._parts, strict=True):
+                msgs.append((f, p.messages))
+                calls.append((f, p.calls))
+            out.write('{"schema_version":' + _dumps(SCHEMA_VERSION))
+            out.write(',"generator":' + _dumps(f"sipsniff {__version__}"))
+            out.write(',\n"summary":' + _dumps(summary_json(stats)))
+            out.write(',\n"messages":[')
+            self._copy("messages", msgs)
+            out.write('\n],\n"calls":[')
+            self._copy("calls", calls, late)
+            out.write('\n],\n"diagnostics":[')
+            first = True
+            for d in diagnostics:
+                out.write(("\n" if first else ",\n") + _dumps(diagnostic_json(d)))
+                first = False
+            out.write("\n]}\n")
+        finally:
+            for f in files:
+                f.close()
+            self._spool.close()
+
+
+def ndjson_call(ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> str:
+    """One NDJSON line (with its newline): the call and its messages."""
+    c = ac.call
+    obj = call_json(ac, extra)
+    obj["type"] = "call"
+    obj["messages"] = [message_json(m, i in c.retransmissions) for i, m in enumerate(c.messages)]
+    return _dumps(obj) + "\n"
 
 
 class NdjsonWriter:
@@ -303,13 +403,13 @@ class NdjsonWriter:
         self._out = out
 
     def add(self, ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> None:
-        c = ac.call
-        obj = call_json(ac, extra)
-        obj["type"] = "call"
-        obj["messages"] = [
-            message_json(m, i in c.retransmissions) for i, m in enumerate(c.messages)
-        ]
-        self._out.write(_dumps(obj) + "\n")
+        self._out.write(ndjson_call(ac, extra))
+
+    def adopt(self, part: SpoolPart) -> None:
+        """Copy the lines another ``SpoolWriter`` spooled (calls of another shard)."""
+        with open(part.path, encoding="utf-8", errors="surrogatepass") as fp:
+            for line in fp:
+                self._out.write(line)
 
     def close(
         self,

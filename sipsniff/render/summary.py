@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from ..analysis import AnalyzedCall, Stats
+from ..analysis import AnalyzedCall, Stats, ranked
 from ..annotate.annotation import Annotation
 from ..annotate.knowledge import Severity
 from ..dialogs.states import CallState
@@ -68,7 +69,7 @@ def _clock(ts_ns: int) -> str:
     return _dt.datetime.fromtimestamp(ts_ns / 1e9, _dt.UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
-def _counts(items: Iterable[tuple[object, int]], style_of: object = None) -> Text:
+def _counts(items: Iterable[tuple[Any, int]], style_of: object = None) -> Text:
     t = Text()
     for i, (k, v) in enumerate(items):
         if i:
@@ -107,35 +108,35 @@ def summary_view(st: Stats) -> RenderableType:
             )
         ),
     )
-    grid.add_row("Requests", _counts(st.methods.most_common()))
+    grid.add_row("Requests", _counts(ranked(st.methods)))
     grid.add_row("Responses", _counts(sorted(st.statuses.items()), style_of=True))
     kinds = Text()
-    for i, (kind, n) in enumerate(st.calls_by_kind.most_common()):
+    for i, (kind, n) in enumerate(ranked(st.calls_by_kind)):
         if i:
             kinds.append("  ")
         kinds.append(f"{kind} {n}", style="bold")
     grid.add_row("Calls", kinds if kinds.plain else Text("none", style="dim"))
     states = Text()
-    for i, (state, n) in enumerate(st.calls_by_state.most_common()):
+    for i, (state, n) in enumerate(ranked(st.calls_by_state)):
         if i:
             states.append("  ")
         states.append(f"{state} {n}", style=STATE_STYLE.get(CallState(state), ""))
     grid.add_row("Outcomes", states if states.plain else Text("none", style="dim"))
     if st.annotations_by_rule:
         ann = Text()
-        for i, (sev, n) in enumerate(st.annotations_by_severity.most_common()):
+        for i, (sev, n) in enumerate(ranked(st.annotations_by_severity)):
             if i:
                 ann.append("  ")
             ann.append(f"{sev} {n}", style=SEVERITY_STYLE.get(Severity.parse(sev), ""))
         ann.append("  (")
-        ann.append(", ".join(f"{r} {n}" for r, n in st.annotations_by_rule.most_common()))
+        ann.append(", ".join(f"{r} {n}" for r, n in ranked(st.annotations_by_rule)))
         ann.append(")")
         grid.add_row("Annotations", ann)
     if st.diagnostics_by_trigger:
         grid.add_row(
             "Warnings",
             Text(
-                ", ".join(f"{k} {v}" for k, v in st.diagnostics_by_trigger.most_common()),
+                ", ".join(f"{k} {v}" for k, v in ranked(st.diagnostics_by_trigger)),
                 style="yellow",
             ),
         )

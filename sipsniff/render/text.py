@@ -32,7 +32,7 @@ import textwrap
 from collections.abc import Iterator
 
 from .. import __version__
-from ..analysis import Analysis, AnalyzedCall
+from ..analysis import Analysis, AnalyzedCall, ranked
 from ..annotate.annotation import Annotation
 from ._report import MAX_DETAILED_CALLS, LineExporter, ReportFacts, clock, facts, utc, who
 from .safe import clean
@@ -116,7 +116,7 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
     if f.selected != f.total:
         calls += f" selected of {f.total} in the capture"
     if f.by_kind:
-        calls += " (" + ", ".join(f"{k} {v}" for k, v in f.by_kind.most_common()) + ")"
+        calls += " (" + ", ".join(f"{k} {v}" for k, v in ranked(f.by_kind)) + ")"
     rows = [
         ("Capture", f"{st.frames} frames, {st.bytes} bytes{span}"),
         (
@@ -125,14 +125,14 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
             f"{st.retransmissions} retransmissions, {st.not_sip} non-SIP payloads{skipped}",
         ),
         ("Calls", calls),
-        ("Outcomes", ", ".join(f"{k} {v}" for k, v in f.by_state.most_common()) or "none"),
+        ("Outcomes", ", ".join(f"{k} {v}" for k, v in ranked(f.by_state)) or "none"),
         ("Answer-seizure ratio", f.asr_text()),
-        ("Requests", ", ".join(f"{k} {v}" for k, v in f.methods.most_common()) or "none"),
+        ("Requests", ", ".join(f"{k} {v}" for k, v in ranked(f.methods)) or "none"),
         ("Responses", ", ".join(f"{k} {v}" for k, v in sorted(f.responses.items())) or "none"),
     ]
     if f.annotations_by_rule:
-        sev = ", ".join(f"{k} {v}" for k, v in f.annotations_by_severity.most_common())
-        rules = ", ".join(f"{k} {v}" for k, v in f.annotations_by_rule.most_common())
+        sev = ", ".join(f"{k} {v}" for k, v in ranked(f.annotations_by_severity))
+        rules = ", ".join(f"{k} {v}" for k, v in ranked(f.annotations_by_rule))
         rows.append(("Annotations", f"{sev} ({rules})"))
     else:
         rows.append(("Annotations", "none"))
@@ -140,7 +140,7 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
         rows.append(
             (
                 "Capture warnings",
-                ", ".join(f"{k} {v}" for k, v in st.diagnostics_by_trigger.most_common()),
+                ", ".join(f"{k} {v}" for k, v in ranked(st.diagnostics_by_trigger)),
             )
         )
     if st.evicted_calls:

@@ -16,6 +16,7 @@ Rules:
 from __future__ import annotations
 
 import re
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final
@@ -47,6 +48,18 @@ _MAX_SIP_PORTS = 1024
 _SIPISH = re.compile(rb"(?:[A-Za-z]{2,20} [^\r\n]*SIP/|SIP/)")
 
 _CL = re.compile(rb"\n(?:content-length|l)[ \t]*:[ \t]*([0-9]+)", re.IGNORECASE)
+_CALL_ID = re.compile(rb"\n(?:call-id|i)[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE)
+
+
+def shard_of(message: bytes, count: int) -> int:
+    """Which of ``count`` shards owns a message: a stable hash of its Call-ID line.
+
+    Every worker of a sharded analysis computes this on the same bytes, so each
+    message is parsed by exactly one of them and a call's messages meet in one
+    tracker.  A message without a Call-ID goes to shard 0, like every other one.
+    """
+    m = _CALL_ID.search(message)
+    return zlib.crc32(m.group(1).rstrip()) % count if m else 0
 
 
 def frame_one(buf: bytes, pos: int = 0) -> int:
@@ -119,8 +132,15 @@ class _Stream:
 class SipFramer:
     """Turns payloads into SIP messages; one buffer per TCP stream direction."""
 
-    def __init__(self, report: Callable[[Diagnostic], None]) -> None:
+    def __init__(
+        self, report: Callable[[Diagnostic], None], shard: tuple[int, int] | None = None
+    ) -> None:
         self._report = report
+        self._shard = shard
+        """(index, count): parse only the messages ``shard_of`` gives this index; the
+        framing itself (and what it reports) is done by every shard alike, and
+        reported by shard 0 only."""
+        self._primary = shard is None or shard[0] == 0
         self._streams: OrderedDict[int, _Stream] = OrderedDict()
         self.messages = 0
         self.malformed = 0
@@ -131,9 +151,20 @@ class SipFramer:
     def _diag(self, frame: int, trigger: Trigger, detail: str) -> None:
         self._report(Diagnostic(frame=frame, stage=Stage.SIP, trigger=trigger, detail=detail))
 
+    def _framing_diag(self, frame: int, trigger: Trigger, detail: str) -> None:
+        """A problem of the bytes around messages: every shard sees it, shard 0 reports it."""
+        if self._primary:
+            self._diag(frame, trigger, detail)
+
+    def _mine(self, message: bytes) -> bool:
+        sh = self._shard
+        return sh is None or shard_of(message, sh[1]) == sh[0]
+
     def _parse(
         self, data: bytes, p: Payload, out: list[SipMessage], segments: tuple[int, ...] = ()
     ) -> None:
+        if self._shard is not None and not self._mine(data):
+            return
         try:
             msg = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)[0]
             if len(segments) > 1:
@@ -176,13 +207,18 @@ class SipFramer:
     def _datagram(self, p: Payload, out: list[SipMessage]) -> None:
         data = p.data
         if START_LINE.match(data) is None:
-            self.not_sip += 1
-            if data.strip(b"\r\n\x00 ") != b"":  # not a keep-alive (RFC 5626 CRLF, NAT zeros)
-                self._junk(p, data)
+            if self._primary:
+                self.not_sip += 1
+                if data.strip(b"\r\n\x00 ") != b"":  # not a keep-alive (RFC 5626 CRLF, NAT zeros)
+                    self._junk(p, data)
             return
         ports = self._sip_ports
         if len(ports) < _MAX_SIP_PORTS and (p.src.port not in ports or p.dst.port not in ports):
             ports.update((p.src.port, p.dst.port))
+        if self._shard is not None and not self._mine(data):
+            # The first message's shard takes the whole datagram (almost always one
+            # message), so trailing messages are framed and counted exactly once.
+            return
         while True:
             try:
                 msg, end = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)
@@ -235,7 +271,7 @@ class SipFramer:
             if len(streams) >= MAX_STREAMS:
                 sid, old = streams.popitem(last=False)
                 if old.buf:
-                    self._diag(
+                    self._framing_diag(
                         old.first_frame,
                         Trigger.REASM_OVERFLOW,
                         f"too many TCP streams: {len(old.buf)} buffered bytes of stream {sid} dropped",
@@ -244,7 +280,7 @@ class SipFramer:
         else:
             streams.move_to_end(p.stream)
         if p.gap and st.buf:
-            self._diag(
+            self._framing_diag(
                 st.first_frame,
                 Trigger.TCP_GAP,
                 f"{len(st.buf)} bytes of an unfinished message lost before a capture gap",
@@ -265,7 +301,7 @@ class SipFramer:
             self._drain(st, p, out)
         if p.end:
             if _partial_sip(st.buf):
-                self._diag(
+                self._framing_diag(
                     st.first_frame,
                     Trigger.TRUNCATED,
                     f"TCP stream {p.src} -> {p.dst} closed inside a message "
@@ -292,7 +328,7 @@ class SipFramer:
             if length == NEED_DATA:
                 break
             if length == _TOO_BIG:
-                self._diag(
+                self._framing_diag(
                     p.frame,
                     Trigger.OVERSIZED,
                     f"SIP message over {MAX_SIP_MESSAGE} bytes on TCP {p.src} -> {p.dst}; skipped",
@@ -310,10 +346,10 @@ class SipFramer:
             # NOT_SIP or oversized: look for the next start line
             m = RESYNC.search(buf, pos + 1)
             skipped_to = m.start() if m else max(pos, n - 64)
-            if skipped_to > pos or m is None:
+            if (skipped_to > pos or m is None) and self._primary:
                 self.not_sip += 1
                 if (st.synced or m is not None) and not st.dropping:
-                    self._diag(
+                    self._framing_diag(
                         p.frame,
                         Trigger.TCP_RESYNC,
                         f"{skipped_to - pos} non-SIP bytes skipped on TCP {p.src} -> {p.dst}",
@@ -324,7 +360,7 @@ class SipFramer:
         st.buf = buf[pos:]
         st.marks = [(end - pos, f) for end, f in st.marks if end > pos]
         if st.buf and len(st.buf) > MAX_SIP_MESSAGE:
-            self._diag(
+            self._framing_diag(
                 p.frame,
                 Trigger.OVERSIZED,
                 f"{len(st.buf)} bytes without a complete SIP message on TCP {p.src} -> {p.dst}",
@@ -337,7 +373,7 @@ class SipFramer:
         """End of capture: report partial messages left in stream buffers."""
         for st in self._streams.values():
             if _partial_sip(st.buf):
-                self._diag(
+                self._framing_diag(
                     st.first_frame,
                     Trigger.TRUNCATED,
                     f"capture ended inside a TCP message ({len(st.buf)} bytes never completed)",

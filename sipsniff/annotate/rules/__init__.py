@@ -13,11 +13,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ...diagnostics import Diagnostic, Stage, Trigger
 from ...dialogs.call import Call
 from ..annotation import Annotation
+from ._claims import claims
 
 __all__ = [
     "ManyCallRule",
@@ -34,7 +35,12 @@ __all__ = [
 
 @runtime_checkable
 class Rule(Protocol):
-    """A diagnosis over one call."""
+    """A diagnosis over one call.
+
+    A rule that only ever explains the error responses claimed for it
+    (``_claims``) may set a class attribute ``claimed_only = True``: the runner
+    then skips it on the many calls with no error response at all.
+    """
 
     id: str
     description: str
@@ -50,6 +56,11 @@ class ManyCallRule(Protocol):
     description: str
 
     def observe(self, call: Call) -> None: ...
+
+    def merge(self, other: Any) -> None:
+        """Take in what the same rule observed in another shard of a parallel analysis
+        (another set of Call-IDs, see ``shards``); ``other`` has the same type."""
+        ...
 
     def finish(self) -> Iterable[tuple[str, Annotation]]:
         """Return ``(call_id, annotation)`` pairs."""
@@ -105,7 +116,13 @@ def run_rules(
 ) -> list[Annotation]:
     """Run each rule on a call; a failing rule becomes a diagnostic, never an exception."""
     out: list[Annotation] = []
+    errors: bool | None = None
     for rule in rules:
+        if getattr(rule, "claimed_only", False):
+            if errors is None:
+                errors = bool(claims(call))
+            if not errors:
+                continue
         try:
             out.extend(rule.check(call))
         except Exception as exc:  # noqa: BLE001 - a plugin must never cost the report

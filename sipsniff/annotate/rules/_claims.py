@@ -74,8 +74,20 @@ _BY_CODE: dict[int, str] = {
 _INITIAL_INVITE: dict[int, str] = {486: "callee-busy", 600: "callee-busy", 603: "callee-declined"}
 
 
-_last: tuple[Call, dict[int, str]] | None = None
+_last: tuple[Call, dict[int, str], dict[str, list[int]]] | None = None
 """One-entry cache: the runner asks every rule about the same call in turn."""
+
+
+def _cached(call: Call) -> tuple[Call, dict[int, str], dict[str, list[int]]]:
+    global _last
+    last = _last
+    if last is None or last[0] is not call:
+        out = _claims(call)
+        by_rule: dict[str, list[int]] = {}
+        for i in sorted(out):
+            by_rule.setdefault(out[i], []).append(i)
+        last = _last = (call, out, by_rule)
+    return last
 
 
 def claims(call: Call) -> dict[int, str]:
@@ -83,13 +95,7 @@ def claims(call: Call) -> dict[int, str]:
 
     The result is shared between the rules of one call; do not modify it.
     """
-    global _last
-    last = _last
-    if last is not None and last[0] is call:
-        return last[1]
-    out = _claims(call)
-    _last = (call, out)
-    return out
+    return _cached(call)[1]
 
 
 def _claims(call: Call) -> dict[int, str]:
@@ -145,4 +151,4 @@ def _claims(call: Call) -> dict[int, str]:
 
 def claimed_by(call: Call, rule: str) -> list[int]:
     """Indices of the final responses that ``rule`` must explain, in capture order."""
-    return sorted(i for i, r in claims(call).items() if r == rule)
+    return list(_cached(call)[2].get(rule, ()))

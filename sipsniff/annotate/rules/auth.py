@@ -81,6 +81,7 @@ def _who(msg: SipMessage) -> str:
 class AuthRejectedRule:
     """Credentials were sent and refused (401/407 again, or 403)."""
 
+    claimed_only = True
     id = "auth-rejected"
     description = "A request with credentials was challenged again (401/407) or refused (403)."
 
@@ -324,6 +325,12 @@ class AuthUnansweredRule:
             call_id=call.call_id,
             details=tuple(details),
         )
+
+    def merge(self, other: AuthUnansweredRule) -> None:
+        """Take in another shard's pending challenges (its Call-IDs are not ours)."""
+        for key, items in other._pending.items():
+            self._pending.setdefault(key, []).extend(items)
+        self._last_ns = max(self._last_ns, other._last_ns)
 
     def finish(self) -> Iterable[tuple[str, Annotation]]:
         out: list[tuple[str, Annotation]] = []

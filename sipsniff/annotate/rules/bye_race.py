@@ -34,6 +34,7 @@ _CROSSING_NS = 4_000_000_000
 class ByeRaceRule:
     """481 to BYE: both sides hung up at once, or the far end had already dropped the dialog."""
 
+    claimed_only = True
     id = "bye-race"
     description = "481 to a BYE: crossed BYEs (info) or a dialog the far end had already dropped."
 

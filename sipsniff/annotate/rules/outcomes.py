@@ -41,6 +41,7 @@ __all__ = ["CalleeBusyRule", "CalleeDeclinedRule", "CallerCancelledRule"]
 class CalleeBusyRule:
     """486 Busy Here / 600 Busy Everywhere to an initial INVITE."""
 
+    claimed_only = True
     id = "callee-busy"
     description = "The callee was busy (486/600): a normal outcome, noted as info."
 
@@ -64,6 +65,7 @@ class CalleeBusyRule:
 class CalleeDeclinedRule:
     """603 Decline to an initial INVITE."""
 
+    claimed_only = True
     id = "callee-declined"
     description = "The callee declined the call (603): a normal outcome, noted as info."
 

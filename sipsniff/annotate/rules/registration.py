@@ -49,6 +49,7 @@ def requested_expires(msg: SipMessage) -> int | None:
 class RegistrationIntervalRule:
     """423 Interval Too Brief, with Min-Expires, and whether the client adapted."""
 
+    claimed_only = True
     id = "registration-interval"
     description = (
         "423 Interval Too Brief: the REGISTER asked for less than the registrar's Min-Expires."
@@ -124,6 +125,7 @@ class RegistrationIntervalRule:
 class RegistrationFailedRule:
     """A REGISTER ended with an error no more specific rule explains."""
 
+    claimed_only = True
     id = "registration-failed"
     description = "A REGISTER failed (an error other than a challenge, 423, 503 or silence)."
 

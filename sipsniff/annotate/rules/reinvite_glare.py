@@ -30,6 +30,7 @@ __all__ = ["ReinviteGlareRule"]
 class ReinviteGlareRule:
     """491 Request Pending, and whether the retry after it succeeded."""
 
+    claimed_only = True
     id = "reinvite-glare"
     description = "491 Request Pending: crossing re-INVITEs/UPDATEs, and whether the retry worked."
 

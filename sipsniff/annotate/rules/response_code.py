@@ -34,6 +34,7 @@ __all__ = ["ResponseCodeRule", "rule"]
 class ResponseCodeRule:
     """The generic explanation of an error response, from the knowledge base."""
 
+    claimed_only = True
     id = "response-code"
     description = "Every 4xx/5xx/6xx final response not explained by a more specific rule."
 

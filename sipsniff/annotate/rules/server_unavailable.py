@@ -38,6 +38,7 @@ _DESCRIPTION = "503 Service Unavailable (with Retry-After), and 503s repeated to
 class ServerUnavailableRule:
     """Each 503 a call received, explained with its Retry-After."""
 
+    claimed_only = True
     id = _ID
     description = _DESCRIPTION
 
@@ -100,6 +101,11 @@ class ServerUnavailableSeries:
                     retry_after=parse_retry_after(f.msg.headers.get("retry-after") or ""),
                 )
             )
+
+    def merge(self, other: ServerUnavailableSeries) -> None:
+        """Take in another shard's refusals (``finish`` orders them by time)."""
+        for server, refusals in other._by_server.items():
+            self._by_server.setdefault(server, []).extend(refusals)
 
     def finish(self) -> Iterable[tuple[str, Annotation]]:
         out = []
