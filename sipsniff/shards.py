@@ -29,6 +29,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -201,14 +202,22 @@ def _child(
     """A forked shard: run, send the outcome (or the exception) once, exit."""
     try:
         pipe, collected = _shard(files, shard, max_open, make_collector)
-        conn.send(_Outcome(pipe.stats, pipe.diagnostics, pipe.cross_rules, collected))
+        _send(conn, _Outcome(pipe.stats, pipe.diagnostics, pipe.cross_rules, collected))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reached the whole process group: the parent reports it
     except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
         try:
-            conn.send(exc)
+            _send(conn, exc)
         except Exception:  # noqa: BLE001 - an exception that does not pickle
-            conn.send(RuntimeError("".join(traceback.format_exception(exc))))
+            _send(conn, RuntimeError("".join(traceback.format_exception(exc))))
     finally:
         conn.close()
+
+
+def _send(conn: Connection, obj: object) -> None:
+    """Send to the parent; a parent that stopped listening (interrupted) is not an error."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        conn.send(obj)
 
 
 def _receive(proc: Any, conn: Connection) -> _Outcome[Any]:

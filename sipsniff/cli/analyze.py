@@ -275,11 +275,14 @@ class _TableCollector:
             return
         self.failing = self.failing or self._select.fails(picked)
         key = _order(picked)
-        if not self._show_flow:
+        in_table = self.table.wants(key)
+        noted = _noteworthy(picked)
+        in_noted = noted and self.noted.wants(key)
+        if (in_table or in_noted) and not self._show_flow:
             picked = dataclasses.replace(picked, call=dataclasses.replace(picked.call, messages=()))
-        self.table.add(key, picked)
-        if _noteworthy(picked):
-            self.noted.add(key, picked)
+        self.table.add(key, picked if in_table else None)
+        if noted:
+            self.noted.add(key, picked if in_noted else None)
 
     def result(self) -> _TablePart:
         return _TablePart(self.table, self.noted, self.failing)
@@ -347,9 +350,18 @@ class _Earliest:
         self.limit = limit
         self.seen = 0
         self._kept: list[tuple[tuple[int, int, str], AnalyzedCall]] = []
+        self._bound: tuple[int, int, str] | None = None
+        """The latest key kept once ``limit`` are kept: later calls need not be."""
 
-    def add(self, key: tuple[int, int, str], ac: AnalyzedCall) -> None:
+    def wants(self, key: tuple[int, int, str]) -> bool:
+        """Could a call with this key still be among the earliest ``limit``?"""
+        return self._bound is None or key < self._bound
+
+    def add(self, key: tuple[int, int, str], ac: AnalyzedCall | None) -> None:
+        """Count a call; keep it unless ``wants`` said no (then ``ac`` may be None)."""
         self.seen += 1
+        if ac is None or not self.wants(key):
+            return
         self._kept.append((key, ac))
         if self.limit and len(self._kept) >= 2 * self.limit:
             self._trim()
@@ -362,8 +374,9 @@ class _Earliest:
 
     def _trim(self) -> None:
         self._kept.sort(key=lambda item: item[0])
-        if self.limit:
+        if self.limit and len(self._kept) >= self.limit:
             del self._kept[self.limit :]
+            self._bound = self._kept[-1][0]
 
     def sorted(self) -> list[AnalyzedCall]:
         self._trim()
