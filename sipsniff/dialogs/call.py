@@ -3,12 +3,15 @@
 A ``Call`` groups every message sharing a Call-ID, in capture order, with
 the transactions they form and the outcome.  It is published once, when the
 call is finished (or the capture ends), and then never changes: annotators and
-renderers read it, none writes it.
+renderers read it, none writes it.  ``Transaction`` and ``Timings`` are
+``NamedTuple``s: several are built for every call on the hot path, several
+times cheaper than frozen dataclasses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..sip.message import SipMessage
 from .states import CallKind, CallState
@@ -16,8 +19,7 @@ from .states import CallKind, CallState
 __all__ = ["Call", "Timings", "Transaction"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Transaction:
+class Transaction(NamedTuple):
     """A request and its responses (RFC 3261 section 17: top Via branch + CSeq method)."""
 
     method: str
@@ -32,8 +34,7 @@ class Transaction:
     """Index of the ACK for a non-2xx final response (same transaction), -1 if none."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Timings:
+class Timings(NamedTuple):
     """Call timings in milliseconds (None when the events did not happen)."""
 
     first_provisional: float | None = None
