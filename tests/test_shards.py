@@ -70,14 +70,17 @@ def test_shard_of_is_stable_and_spreads_calls() -> None:
 ALL = str(CAPTURES)
 
 
-@pytest.mark.parametrize("fmt", ["json", "text"])
+@pytest.mark.parametrize("fmt", ["json", "text", "flow"])
 def test_output_is_the_same_for_any_number_of_shards(fmt: str) -> None:
+    args = ["--flow"] if fmt == "flow" else ["--format", fmt, "--limit", "0"]
     outputs = {}
     for jobs in ("1", "2", "3"):
-        code, out, err = run("analyze", "--format", fmt, "--limit", "0", "-j", jobs, ALL)
+        code, out, err = run("analyze", *args, "-j", jobs, ALL)
         assert code == 0, err
         outputs[jobs] = (out, err)
     assert outputs["1"] == outputs["2"] == outputs["3"]
+    if fmt == "flow":
+        assert outputs["1"][0].count("INVITE") > 20, "ladders drawn"
     if fmt == "json":
         doc = json.loads(outputs["1"][0])
         assert doc["summary"]["sip_messages"] == len(doc["messages"]) > 100
