@@ -64,8 +64,10 @@ class Pipeline:
         """(index, count) when this pipeline is one shard of a parallel analysis
         (``shards``): every shard reads and decodes every frame, but parses, tracks
         and annotates only the calls whose Call-ID hashes to its index."""
-        primary = shard is None or shard[0] == 0
-        self.source_report: Callable[[Diagnostic], None] = self._report if primary else _ignore
+        self._primary = shard is None or shard[0] == 0
+        self.source_report: Callable[[Diagnostic], None] = (
+            self._report if self._primary else _ignore
+        )
         """Where capture and decode problems go: only shard 0 reports what all shards see."""
         self.decoder = Decoder(self.source_report)
         self.framer = SipFramer(self._report, shard)
@@ -114,7 +116,7 @@ class Pipeline:
         """Frame, count and track payloads released outside ``feed`` (expiry, flush)."""
         done: list[Call] = []
         st = self.stats
-        if self.source_report is self._report:
+        if self._primary:
             st.payloads += len(payloads)
         for p in payloads:
             for msg in self.framer.feed(p):

@@ -125,13 +125,10 @@ def run(
     """
     jobs = max(1, jobs)
     if jobs == 1:
-        pipe = Pipeline(on_diagnostic=on_diagnostic, max_open_dialogs=max_open_dialogs)
-        pipe.stats.sources = [str(f) for f in files]
-        collector = make_collector()
-        frames: Any = read_frames(files, pipe.source_report)
-        for ac in pipe.run(wrap_frames(frames) if wrap_frames else frames):
-            collector.add(ac)
-        return Sharded(pipeline=pipe, collected=[collector.result()])
+        pipe, mine = _shard(
+            files, None, max_open_dialogs, make_collector, wrap_frames, on_diagnostic
+        )
+        return Sharded(pipeline=pipe, collected=[mine])
 
     per_shard = -(-(max_open_dialogs or MAX_OPEN_DIALOGS) // jobs)
     ctx = multiprocessing.get_context("fork")
@@ -176,12 +173,14 @@ def run(
 
 def _shard(
     files: Sequence[Path],
-    shard: tuple[int, int],
-    max_open: int,
+    shard: tuple[int, int] | None,
+    max_open: int | None,
     make_collector: Callable[[], Collector[T]],
     wrap_frames: Callable[[Any], Any] | None = None,
+    on_diagnostic: Callable[[Diagnostic], None] | None = None,
 ) -> tuple[Pipeline, T]:
-    pipe = Pipeline(max_open_dialogs=max_open, shard=shard)
+    """Run one shard (``None``: the whole serial analysis) in this process."""
+    pipe = Pipeline(max_open_dialogs=max_open, shard=shard, on_diagnostic=on_diagnostic)
     pipe.stats.sources = [str(f) for f in files]
     collector = make_collector()
     frames: Any = read_frames(files, pipe.source_report)

@@ -260,12 +260,17 @@ class SpoolWriter:
     copies their lines.
     """
 
-    def __init__(self, directory: str, *, ndjson: bool = False) -> None:
-        fd, self._path = tempfile.mkstemp(dir=directory, suffix=".spool")
-        self._file: IO[bytes] = os.fdopen(fd, "wb")
+    def __init__(self, directory: str | None = None, *, ndjson: bool = False) -> None:
+        self._path = ""
+        self._file: IO[bytes]
+        if directory is None:  # private to one writer: memory first, then an anonymous file
+            self._file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
+        else:
+            fd, self._path = tempfile.mkstemp(dir=directory, suffix=".spool")
+            self._file = os.fdopen(fd, "w+b")
         self._ndjson = ndjson
-        self._msgs = _Index()
-        self._calls = _Index()
+        self.messages = _Index()
+        self.calls = _Index()
         self._pos = 0
 
     def _put(self, text: str) -> tuple[int, int]:
@@ -282,14 +287,19 @@ class SpoolWriter:
             return
         c = ac.call
         for i, m in enumerate(c.messages):
-            self._msgs.add(m.frame, *self._put(_dumps(message_json(m, i in c.retransmissions))))
+            self.messages.add(m.frame, *self._put(_dumps(message_json(m, i in c.retransmissions))))
         first = c.messages[0].frame if c.messages else 0
-        self._calls.add(c.start_ns, *self._put(_dumps(call_json(ac, extra))), first)
+        self.calls.add(c.start_ns, *self._put(_dumps(call_json(ac, extra))), first)
+
+    @property
+    def file(self) -> IO[bytes]:
+        """The spool, readable (``JsonWriter`` copies from it)."""
+        return self._file
 
     def part(self) -> SpoolPart:
-        """Close the spool and describe it."""
+        """Close the spool and describe it, for a writer in another process."""
         self._file.close()
-        return SpoolPart(self._path, self._ndjson, self._msgs, self._calls)
+        return SpoolPart(self._path, self._ndjson, self.messages, self.calls)
 
 
 class JsonWriter:
@@ -298,24 +308,12 @@ class JsonWriter:
     def __init__(self, out: IO[str]) -> None:
         self._out = out
         # Binary spool: offsets are byte counts, whatever characters the wire sent.
-        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)  # noqa: SIM115
-        self._msgs = _Index()
-        self._calls = _Index()
+        self._own = SpoolWriter()
         self._parts: list[SpoolPart] = []
-
-    def _put(self, text: str) -> tuple[int, int]:
-        data = text.encode("utf-8", "surrogatepass")
-        pos = self._spool.tell()
-        self._spool.write(data)
-        return pos, len(data)
 
     def add(self, ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> None:
         """Spool one finished call and its messages."""
-        c = ac.call
-        for i, m in enumerate(c.messages):
-            self._msgs.add(m.frame, *self._put(_dumps(message_json(m, i in c.retransmissions))))
-        first = c.messages[0].frame if c.messages else 0
-        self._calls.add(c.start_ns, *self._put(_dumps(call_json(ac, extra))), first)
+        self._own.add(ac, extra)
 
     def adopt(self, part: SpoolPart) -> None:
         """Include calls another ``SpoolWriter`` spooled (merged in order at ``close``)."""
@@ -363,8 +361,9 @@ class JsonWriter:
         out = self._out
         files: list[IO[bytes]] = [open(p.path, "rb") for p in self._parts]  # noqa: SIM115
         try:
-            msgs = [(self._spool, self._msgs)]
-            calls = [(self._spool, self._calls)]
+            own = self._own
+            msgs = [(own.file, own.messages)]
+            calls = [(own.file, own.calls)]
             for f, p in zip(files, self._parts, strict=True):
                 msgs.append((f, p.messages))
                 calls.append((f, p.calls))
@@ -384,7 +383,7 @@ class JsonWriter:
         finally:
             for f in files:
                 f.close()
-            self._spool.close()
+            self._own.file.close()
 
 
 def ndjson_call(ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> str:

@@ -156,14 +156,16 @@ class SipFramer:
         if self._primary:
             self._diag(frame, trigger, detail)
 
-    def _mine(self, message: bytes) -> bool:
+    def _foreign(self, message: bytes) -> bool:
+        """Does another shard parse this message?  (Only asked when sharded.)"""
         sh = self._shard
-        return sh is None or shard_of(message, sh[1]) == sh[0]
+        assert sh is not None
+        return shard_of(message, sh[1]) != sh[0]
 
     def _parse(
         self, data: bytes, p: Payload, out: list[SipMessage], segments: tuple[int, ...] = ()
     ) -> None:
-        if self._shard is not None and not self._mine(data):
+        if self._shard is not None and self._foreign(data):
             return
         try:
             msg = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)[0]
@@ -215,7 +217,7 @@ class SipFramer:
         ports = self._sip_ports
         if len(ports) < _MAX_SIP_PORTS and (p.src.port not in ports or p.dst.port not in ports):
             ports.update((p.src.port, p.dst.port))
-        if self._shard is not None and not self._mine(data):
+        if self._shard is not None and self._foreign(data):
             # The first message's shard takes the whole datagram (almost always one
             # message), so trailing messages are framed and counted exactly once.
             return
@@ -349,7 +351,7 @@ class SipFramer:
             if (skipped_to > pos or m is None) and self._primary:
                 self.not_sip += 1
                 if (st.synced or m is not None) and not st.dropping:
-                    self._framing_diag(
+                    self._diag(
                         p.frame,
                         Trigger.TCP_RESYNC,
                         f"{skipped_to - pos} non-SIP bytes skipped on TCP {p.src} -> {p.dst}",
