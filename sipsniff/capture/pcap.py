@@ -70,6 +70,9 @@ def iter_pcap(
     linktype = struct.unpack_from(endian + "I", head, 20)[0] & 0x0FFFFFFF
     rec = struct.Struct(endian + "IIII")
     unpack = rec.unpack_from
+    # NamedTuple's generated __new__ is a Python function: tuple.__new__ makes the
+    # same Frame without that call (every field given, ``iface`` included).
+    new = tuple.__new__
     number = first_number
     buf = b""
     pos = 0
@@ -99,8 +102,16 @@ def iter_pcap(
             stop = pos + 16 + incl
             if stop > end:
                 break
-            yield Frame(
-                number, sec * 1_000_000_000 + frac * scale, linktype, buf[pos + 16 : stop], orig
+            yield new(
+                Frame,
+                (
+                    number,
+                    sec * 1_000_000_000 + frac * scale,
+                    linktype,
+                    buf[pos + 16 : stop],
+                    orig,
+                    0,
+                ),
             )
             number += 1
             pos = stop

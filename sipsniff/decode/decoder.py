@@ -37,6 +37,7 @@ _MAX_TUNNEL_DEPTH = 4
 _ADDR_CACHE_MAX = 65_536
 
 _EMPTY: list[Payload] = []
+_new = tuple.__new__
 
 
 class DecodeStats:
@@ -228,14 +229,22 @@ class Decoder:
             sport, dport, ulen = _UDP.unpack_from(data, off)
             self.stats.udp += 1
             stop = off + ulen if 8 <= ulen <= end - off else end
+            # tuple.__new__: the same records as the NamedTuple constructors without
+            # their Python-level __new__ (every field given): three per datagram.
             return [
-                Payload(
-                    frame.number,
-                    frame.ts_ns,
-                    Endpoint(src, sport),
-                    Endpoint(dst, dport),
-                    Transport.UDP,
-                    data[off + 8 : stop],
+                _new(
+                    Payload,
+                    (
+                        frame.number,
+                        frame.ts_ns,
+                        _new(Endpoint, (src, sport)),
+                        _new(Endpoint, (dst, dport)),
+                        Transport.UDP,
+                        data[off + 8 : stop],
+                        0,
+                        False,
+                        False,
+                    ),
                 )
             ]
         if proto == _PROTO_TCP:

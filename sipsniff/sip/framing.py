@@ -208,7 +208,8 @@ class SipFramer:
 
     def _datagram(self, p: Payload, out: list[SipMessage]) -> None:
         data = p.data
-        if START_LINE.match(data) is None:
+        start = START_LINE.match(data)
+        if start is None:
             if self._primary:
                 self.not_sip += 1
                 if data.strip(b"\r\n\x00 ") != b"":  # not a keep-alive (RFC 5626 CRLF, NAT zeros)
@@ -223,7 +224,7 @@ class SipFramer:
             return
         while True:
             try:
-                msg, end = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)
+                msg, end = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport, start)
             except DecodeError as exc:  # pragma: no cover - START_LINE matched above
                 self.malformed += 1
                 self._diag(p.frame, Trigger.BAD_START_LINE, str(exc))
@@ -235,7 +236,8 @@ class SipFramer:
             rest = data[end:].lstrip(b"\r\n")
             if not rest.strip(b"\x00 \t"):
                 return
-            if START_LINE.match(rest) is None:
+            start = START_LINE.match(rest)
+            if start is None:
                 self._diag(
                     p.frame,
                     Trigger.NOT_SIP,

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from ..decode.payload import Endpoint, Transport
 from ..diagnostics import DecodeError
 from .grammar import START_LINE
-from .headers import _NO_COLON, HOT_HEADERS, Headers, NameAddr, parse_name_addr, uri_user
+from .headers import HOT_HEADERS, ODD_LINE, Headers, NameAddr, parse_name_addr, uri_user
 from .sdp import Sdp, parse_sdp
 
 __all__ = ["SipMessage", "parse_datagram", "parse_message"]
@@ -103,10 +103,17 @@ class SipMessage(NamedTuple):
 
 
 _HOT = re.compile(
-    rb"^(call-id|i|cseq|from|f|to|t|via|v|content-length|l|content-type|c)[ \t]*:[ \t]*([^\r\n]*)",
-    re.IGNORECASE | re.MULTILINE,
+    rb"\n(call-id|i|cseq|from|f|to|t|via|v|content-length|l|content-type|c)[ \t]*:[ \t]*([^\r\n]*)",
+    re.IGNORECASE,
 )
-"""The headers the dialog layer needs on every message, found in one C-level scan."""
+"""The headers the dialog layer needs on every message, found in one C-level scan
+(anchored on a literal LF, which the regex engine finds faster than ``^``)."""
+# A NamedTuple's generated ``__new__`` is a Python-level function; ``tuple.__new__``
+# builds the same object without that frame (70 ns, paid once per message).  Every
+# field must then be given, defaults included (``tests/sip/test_message.py``).
+_new = tuple.__new__
+_FOLDED = re.compile(rb"\n[ \t]")
+_ODD_OR_LFLF = re.compile(ODD_LINE.pattern + rb"|\n\n")
 # Spellings of the hot header names -> canonical names.  Case variants are learnt
 # as they are met, up to a bound.
 _HOT_NAMES = {
@@ -166,34 +173,47 @@ def parse_message(
 
 
 def parse_datagram(
-    data: bytes, frame: int, ts_ns: int, src: Endpoint, dst: Endpoint, transport: str
+    data: bytes,
+    frame: int,
+    ts_ns: int,
+    src: Endpoint,
+    dst: Endpoint,
+    transport: str,
+    start: re.Match[bytes] | None = None,
 ) -> tuple[SipMessage, int]:
     """Parse the message at the start of ``data``; also return where it ends.
 
     The end is the body's end by Content-Length (or the end of ``data`` when
     absent), so a datagram's caller can tell trailing bytes from the message.
-    ``raw`` covers exactly the message.
+    ``raw`` covers exactly the message.  ``start`` is ``START_LINE.match(data)``
+    when the caller has it already (the framer tests every datagram with it).
 
     Raises:
         DecodeError: the bytes do not start with a SIP request or status line.
     """
-    m = START_LINE.match(data)
+    m = start or START_LINE.match(data)
     if m is None:
         first_line = data[:60].split(b"\n", 1)[0]
         raise DecodeError(f"bad start line: {first_line!r}")
     method_b, uri_b, status_b, reason_b = m.groups()
     hstart = m.end()
     hend = data.find(b"\r\n\r\n", hstart - 2)
-    lf = data.find(b"\n\n", hstart - 1, hend if hend >= 0 else len(data))
-    if lf >= 0:  # bare-LF header block (its body may still contain CRLF CRLF)
-        hend, body_off = lf, lf + 2
-    elif hend >= 0:
+    if hend >= 0:
         body_off = hend + 4
     else:
         hend = body_off = len(data)
+    # One scan finds all that leaves the fast path: folded or colon-less lines, and
+    # an empty line before the CRLF CRLF (a bare-LF header block, whose body may
+    # still hold CRLF CRLF).  Well-formed messages pay for this one scan only.
+    odd = _ODD_OR_LFLF.search(data, hstart - 1, hend + 2)
+    if odd is not None:
+        lf = data.find(b"\n\n", hstart - 1, hend)
+        if lf >= 0:
+            hend, body_off = lf, lf + 2
+        odd = ODD_LINE.search(data, hstart - 1, hend + 2)
     hot: dict[str, str] = {}
     names = _HOT_NAMES
-    for name_b, value_b in _HOT.findall(data, hstart, hend):
+    for name_b, value_b in _HOT.findall(data, hstart - 1, hend):
         key = names.get(name_b)
         if key is None:  # a spelling not seen yet ("CALL-ID", "Cseq")
             key = names[name_b.lower()]
@@ -202,15 +222,16 @@ def parse_datagram(
         if key not in hot:
             hot[key] = value_b.decode("utf-8", "replace").rstrip()
     problems: list[str] = []
-    if data.find(b"\n ", hstart - 1, hend) >= 0 or data.find(b"\n\t", hstart - 1, hend) >= 0:
+    if odd is None:
+        headers = Headers(data, hstart, hend, hot)
+    elif _FOLDED.search(data, hstart - 1, hend) is not None:
         # folded lines: the full parser joins continuations (RFC 3261 section 7.3.1)
         headers = Headers(data, hstart, hend)
         hot = {k: v for k in HOT_HEADERS if (v := headers.get(k)) is not None}
         problems.extend(headers.problems)
-    else:
+    else:  # a line with no colon: listed as a problem
         headers = Headers(data, hstart, hend, hot)
-        if _NO_COLON.search(data, hstart - 1, hend + 2) is not None:
-            problems.extend(headers.problems)
+        problems.extend(headers.problems)
     if (
         len(hot) < 5
         or "call-id" not in hot
@@ -264,26 +285,30 @@ def parse_datagram(
         status = int(status_b)
         reason = (reason_b or b"").decode("utf-8", "replace")
         uri = ""
-    msg = SipMessage(
-        frame,
-        ts_ns,
-        src,
-        dst,
-        transport,
-        method,
-        status,
-        reason,
-        uri,
-        headers,
-        body,
-        data,
-        hot.get("call-id", ""),
-        cseq_num,
-        cseq_method,
-        _top_branch(via) if via else "",
-        _header_tag(hot.get("from", "")),
-        _header_tag(hot.get("to", "")),
-        sdp,
-        tuple(problems),
+    msg = _new(
+        SipMessage,
+        (
+            frame,
+            ts_ns,
+            src,
+            dst,
+            transport,
+            method,
+            status,
+            reason,
+            uri,
+            headers,
+            body,
+            data,
+            hot.get("call-id", ""),
+            cseq_num,
+            cseq_method,
+            _top_branch(via) if via else "",
+            _header_tag(hot.get("from", "")),
+            _header_tag(hot.get("to", "")),
+            sdp,
+            tuple(problems),
+            (),
+        ),
     )
     return msg, end

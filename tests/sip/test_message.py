@@ -30,6 +30,17 @@ def test_request_fields() -> None:
     assert m.time == pytest.approx(1_700_000_000.123456789)
 
 
+def test_built_without_the_namedtuple_constructor_is_a_whole_sip_message() -> None:
+    # the parser builds SipMessage with tuple.__new__ (every field given): it must be
+    # the same record the generated constructor makes, defaults included
+    m = parse(make_invite())
+    assert type(m) is SipMessage
+    assert len(m) == len(SipMessage._fields)
+    assert m.segments == () and m.frames == (42,)
+    assert SipMessage(*m[:-1]) == m
+    assert m._replace(segments=(40, 42)).frames == (40, 42)
+
+
 def test_response_fields() -> None:
     m = parse(make_response(486, "Busy Here", cseq="2 INVITE", to_tag="tt"), Transport.TCP)
     assert (m.method, m.status, m.reason, m.uri, m.transport) == ("", 486, "Busy Here", "", "TCP")

@@ -247,9 +247,20 @@ def same_ip(a: str, b: str) -> bool:
 
 
 def iter_originals(call: Call) -> Iterator[tuple[int, SipMessage]]:
-    """Every message that is not a retransmission, with its index."""
+    """Every message that is not a retransmission, with its index.
+
+    Most calls have no retransmission: they get ``enumerate`` itself, a C
+    iterator, instead of a generator (about a dozen rules ask, on every call).
+    """
+    if not call.retransmissions:
+        return enumerate(call.messages)
+    return _skip_retransmissions(call)
+
+
+def _skip_retransmissions(call: Call) -> Iterator[tuple[int, SipMessage]]:
+    retrans = call.retransmissions
     for i, m in enumerate(call.messages):
-        if i not in call.retransmissions:
+        if i not in retrans:
             yield i, m
 
 

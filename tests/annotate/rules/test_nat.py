@@ -8,7 +8,7 @@ from factories import A, B, make_call, make_response, msg, sip_bytes
 
 from sipsniff import Analysis
 from sipsniff.annotate.knowledge import Severity
-from sipsniff.annotate.rules.nat import NatPrivateAddressRule, SdpAddressMismatchRule
+from sipsniff.annotate.rules.nat import NatPrivateAddressRule, SdpAddressMismatchRule, _maybe_scoped
 from sipsniff.decode.payload import Endpoint
 
 Findings = Callable[..., list[tuple[str, str, Severity, tuple[int, ...]]]]
@@ -98,3 +98,22 @@ def test_sdp_private_or_unspecified_is_not_a_mismatch() -> None:
     for addr in ("10.0.0.5", "0.0.0.0", "media.example.net"):
         invite = sip_bytes("INVITE sip:bob@198.51.100.9 SIP/2.0", body=_sdp(addr))
         assert list(SDP.check(make_call([msg(invite, frame=1, t=0, src=PUBLIC, dst=B)]))) == []
+
+
+def test_every_ipv6_spelling_passes_the_prefilter() -> None:
+    # the cheap scan must let through every form of a scoped IPv6 address the rule reads:
+    # compressed, full, with an IPv4 tail, bracketed in a URI, bare in a broken Contact
+    for addr, contact in (
+        ("fe80::1", "<sip:a@[fe80::1]:5060>"),
+        ("fd00:1:2:3:4:5:6:7", "<sip:a@fd00:1:2:3:4:5:6:7>"),
+        ("fd00:1:2:3:4:5:8.8.8.8", "<sip:a@[fd00:1:2:3:4:5:8.8.8.8]>"),
+        ("fe80:0:0:0:0:0:0:9", "<sip:a@[FE80:0:0:0:0:0:0:9]>"),
+    ):
+        data = sip_bytes("OPTIONS sip:x@h SIP/2.0", cseq="1 OPTIONS").replace(
+            b"<sip:alice@127.0.0.1:5061>", contact.encode()
+        )
+        assert _maybe_scoped(data), addr
+        (ann,) = NAT.check(make_call([msg(data, frame=1, t=0, src=PUBLIC, dst=B)]))
+        assert "link-local" in ann.cause or "unique-local" in ann.cause, addr
+    plain = sip_bytes("OPTIONS sip:x@h SIP/2.0", cseq="1 OPTIONS")
+    assert not _maybe_scoped(plain)
