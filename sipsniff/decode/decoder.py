@@ -17,7 +17,7 @@ import socket
 import struct
 from collections.abc import Callable
 
-from ..capture.frame import Frame
+from ..capture.frame import Frame, LinkType
 from ..diagnostics import Diagnostic, Stage, Trigger
 from .fragments import Reassembler
 from .link import ETH_IPV4, ETH_IPV6, KNOWN_LINKTYPES, network_offset
@@ -38,6 +38,11 @@ _ADDR_CACHE_MAX = 65_536
 
 _EMPTY: list[Payload] = []
 _new = tuple.__new__
+# Link types whose IPv4 header sits at a fixed offset after a 2-byte ethertype
+# (Ethernet without VLAN tag; Linux cooked capture v1), and for each one struct
+# reading ethertype, the IPv4 fields the decoder checks, and the UDP header.
+_FAST_IP_OFFSET = {LinkType.ETHERNET: 14, LinkType.LINUX_SLL: 16}
+_FAST = {off: struct.Struct(f"!{off - 2}xHBxHxxHxBxx4s4sHHH") for off in _FAST_IP_OFFSET.values()}
 
 
 class DecodeStats:
@@ -95,6 +100,42 @@ class Decoder:
         st.frames += 1
         st.bytes += frame.orig_len
         data = frame.data
+        ip_off = _FAST_IP_OFFSET.get(frame.linktype)
+        if ip_off is not None and len(data) >= ip_off + 28:
+            # The common case in one unpack: Ethernet or Linux cooked, no VLAN, IPv4
+            # without options or fragmentation, UDP.  Anything else, or any field
+            # the slow path would question, goes the long way below.
+            et, vihl, total, fragw, proto, s, d, sport, dport, ulen = _FAST[ip_off].unpack_from(
+                data, 0
+            )
+            end = ip_off + total
+            if (
+                et == ETH_IPV4
+                and vihl == 0x45
+                and proto == _PROTO_UDP
+                and not fragw & 0x3FFF
+                and total >= 28
+                and end <= len(data)
+            ):
+                st.udp += 1
+                off = ip_off + 20
+                stop = off + ulen if 8 <= ulen <= end - off else end
+                return [
+                    _new(
+                        Payload,
+                        (
+                            frame.number,
+                            frame.ts_ns,
+                            _new(Endpoint, (self._ip(s), sport)),
+                            _new(Endpoint, (self._ip(d), dport)),
+                            Transport.UDP,
+                            data[off + 8 : stop],
+                            0,
+                            False,
+                            False,
+                        ),
+                    )
+                ]
         if frame.linktype not in KNOWN_LINKTYPES:
             if frame.linktype not in self._unknown_linktypes:
                 self._unknown_linktypes.add(frame.linktype)

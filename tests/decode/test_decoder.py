@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from factories_pcap import (
     C4,
@@ -27,10 +29,13 @@ from factories_pcap import (
     tcp,
     udp,
 )
+from helpers import CAPTURES, real_captures
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sipsniff.capture.frame import Frame, LinkType
+from sipsniff.capture.sources import read_frames
+from sipsniff.decode import decoder as decoder_module
 from sipsniff.decode.decoder import Decoder
 from sipsniff.decode.payload import Endpoint, Payload, Transport
 from sipsniff.diagnostics import Diagnostic, Stage, Trigger
@@ -312,3 +317,64 @@ def test_random_frames_never_raise(linktype: int, data: bytes) -> None:
         dec.feed(frame(ipv4(data, proto=proto), 2))
         dec.feed(frame(ipv6(data, nxt=proto), 3))
     dec.flush()
+
+
+# -- the fast path -------------------------------------------------------------
+def _both_paths(frames: list[Frame], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decode with and without the one-unpack fast path: everything must agree."""
+
+    def run() -> tuple[list[Payload], list[tuple[int, str, str]], tuple[int, ...]]:
+        diags: list[Diagnostic] = []
+        dec = Decoder(diags.append)
+        out = [p for f in frames for p in dec.feed(f)] + dec.flush()
+        st = dec.stats
+        counts = (st.frames, st.bytes, st.skipped, st.udp, st.tcp_segments, st.fragments)
+        return out, [(d.frame, d.trigger.value, d.detail) for d in diags], counts
+
+    fast = run()
+    with monkeypatch.context() as m:
+        m.setattr(decoder_module, "_FAST_IP_OFFSET", {})
+        slow = run()
+    assert fast == slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([eth, sll]),
+    st.sampled_from([0x45, 0x46, 0x44, 0x55]),
+    st.integers(0, 0xFFFF) | st.sampled_from([0, 20, 27, 28, 40]),
+    st.sampled_from([0, 0x2000, 0x4000, 0x0001]),
+    st.sampled_from([PROTO_UDP, PROTO_TCP, 1]),
+    st.integers(0, 0xFFFF) | st.sampled_from([0, 7, 8, 20]),
+    st.binary(max_size=40),
+    st.integers(0, 30),
+)
+def test_fast_path_decodes_exactly_as_the_general_one(
+    link: Callable[[bytes], bytes],
+    vihl: int,
+    total: int,
+    fragw: int,
+    proto: int,
+    ulen: int,
+    body: bytes,
+    cut: int,
+) -> None:
+    head = ipv4(udp(body, length=ulen), proto=proto, total=total, version_ihl=vihl)
+    head = head[:6] + fragw.to_bytes(2, "big") + head[8:]
+    data = link(head)
+    f = Frame(1, 0, LinkType.ETHERNET if link is eth else LinkType.LINUX_SLL, data, len(data))
+    cut_f = f._replace(data=data[: max(0, len(data) - cut)])
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        _both_paths([f, cut_f], monkeypatch)
+    finally:
+        monkeypatch.undo()
+
+
+def test_fast_path_on_every_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every bundled capture and the real corpus: frames as the file reader gives them
+    files = sorted(CAPTURES.glob("*.pcap")) + real_captures()
+    assert files
+    for path in files:
+        frames = list(read_frames([path], lambda d: None))
+        _both_paths(frames, monkeypatch)
