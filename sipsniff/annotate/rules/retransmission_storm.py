@@ -48,6 +48,10 @@ class RetransmissionStormRule:
     description = "One message retransmitted 4+ times before the other side reacted."
 
     def check(self, call: Call) -> Iterator[Annotation]:
+        if len(call.retransmissions) < STORM_MIN and all(
+            len(t.requests) <= STORM_MIN for t in call.transactions
+        ):
+            return  # too few copies of anything for a storm: most calls stop here
         msgs = call.messages
         skip = {id(t) for t in unanswered(call)}
         storms: list[tuple[SipMessage, list[SipMessage], str]] = []
