@@ -17,13 +17,16 @@ Strategy:
   whose output is parsed (the timed runs write to /dev/null).
 - The stage profile runs the CLI in a child under cProfile and adds up the
   cumulative time of each stage's entry functions.
+- ``floor.py`` (a child) times the pipeline's prefixes unprofiled on one core
+  (read, + decode, + parse, + dialogs, + rules): the cost each stage adds, and
+  the first one already slower than the fastest C tool's whole run.
 
 Rules:
 - Linux copies a process's peak RSS across fork and exec, so a child's
   ``ru_maxrss`` is never below this process's RSS when it was started.  This
   process therefore stays small: every heavy step (making captures, counting,
   profiling) runs in a child, and the floor is printed with the results.
-- Nothing here imports sipsniff except the profiling child.
+- Nothing here imports sipsniff except the profiling and floor children.
 """
 
 from __future__ import annotations
@@ -660,6 +663,15 @@ def main(argv: list[str] | None = None) -> int:
     if prof.returncode == 0 and prof.stdout.strip():
         profile = json.loads(prof.stdout.decode().strip().splitlines()[-1])
     startup = statistics.median(measure([*sipsniff_argv(), "--version"]).wall for _ in range(3))
+    print("timing the pipeline's stages cumulatively (one core, in a child) ...", flush=True)
+    fl = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().with_name("floor.py")), str(base)],
+        stdout=subprocess.PIPE,
+        check=False,
+    )
+    stages_floor: list[list[Any]] = []
+    if fl.returncode == 0 and fl.stdout.strip():
+        stages_floor = json.loads(fl.stdout.decode().strip().splitlines()[-1])["stages"]
 
     lines: list[str] = []
     say(lines, "## Benchmark results")
@@ -668,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     contenders(lines, progs, ref)
     larger(lines, scaled, progs)
     stages(lines, profile, startup, base, progs[1])
+    floor(lines, stages_floor, progs, ref)
     say(lines)
     say(lines, f"(bench took {time.perf_counter() - started:.0f} s)")
     out = cache / ("results-quick.md" if args.quick else "results.md")
@@ -838,6 +851,43 @@ def stages(
     if profile.get("hot"):
         say(lines, "Hottest functions (own s): "
                    + ", ".join(f"`{name}` {t:.2f}" for t, name in profile["hot"][:8]) + ".")  # fmt: skip
+
+
+ONE_CORE_TARGET = 50_000
+"""Issue 6: at least this many SIP messages per second on one core, end to end."""
+
+
+def floor(lines: list[str], rows: list[list[Any]], progs: list[Program], ref: int) -> None:
+    """The pipeline's prefixes on one core (``floor.py``) beside the fastest C tool."""
+    say(lines)
+    if not rows:
+        say(lines, "Stage floor: the timing child failed.")
+        return
+    fastest = min(
+        (pr for pr in progs if not pr.name.startswith("sipsniff") and pr.runs),
+        key=lambda pr: pr.median("wall"),
+        default=None,
+    )
+    say(lines, "What each prefix of the pipeline costs on one core, without output or CLI "
+               "(`python tests/bench/floor.py FILE`, best of 2; each line includes the ones above):")  # fmt: skip
+    say(lines)
+    say(lines, "| Work done | Wall (s) | SIP msgs/s |")
+    say(lines, "|---|---:|---:|")
+    for label, seconds, _n in rows:
+        say(lines, f"| {label} | {seconds:.2f} | {rate(ref, seconds)} |")
+    if fastest is not None:
+        w = fastest.median("wall")
+        say(
+            lines, f"| `{fastest.name}`, its whole run, for comparison | {w:.2f} | {rate(ref, w)} |"
+        )
+        over = [label for label, seconds, _n in rows if seconds > w]
+        slow = [label for label, seconds, _n in rows if ref / seconds < ONE_CORE_TARGET]
+        say(lines)
+        if over:
+            say(lines, f"- Already slower than `{fastest.name}`'s whole run at: {over[0]}.")
+        if slow:
+            say(lines, f"- Below the one-core target ({ONE_CORE_TARGET:,} SIP msgs/s end to end) "
+                       f"already at: {slow[0]}.")  # fmt: skip
 
 
 if __name__ == "__main__":
