@@ -45,6 +45,33 @@ _FAST_IP_OFFSET = {LinkType.ETHERNET: 14, LinkType.LINUX_SLL: 16}
 _FAST = {off: struct.Struct(f"!{off - 2}xHBxHxxHxBxx4s4sHHH") for off in _FAST_IP_OFFSET.values()}
 
 
+def _datagram(
+    frame: Frame, src: str, sport: int, dst: str, dport: int, payload: bytes
+) -> list[Payload]:
+    """The one payload of a UDP datagram.
+
+    ``tuple.__new__`` builds the same records as the NamedTuple constructors
+    without their Python-level ``__new__`` (so every field is given): three per
+    datagram, on the hottest path.
+    """
+    return [
+        _new(
+            Payload,
+            (
+                frame.number,
+                frame.ts_ns,
+                _new(Endpoint, (src, sport)),
+                _new(Endpoint, (dst, dport)),
+                Transport.UDP,
+                payload,
+                0,
+                False,
+                False,
+            ),
+        )
+    ]
+
+
 class DecodeStats:
     """Counters of what the decoder saw; nothing leaves without being counted."""
 
@@ -120,22 +147,9 @@ class Decoder:
                 st.udp += 1
                 off = ip_off + 20
                 stop = off + ulen if 8 <= ulen <= end - off else end
-                return [
-                    _new(
-                        Payload,
-                        (
-                            frame.number,
-                            frame.ts_ns,
-                            _new(Endpoint, (self._ip(s), sport)),
-                            _new(Endpoint, (self._ip(d), dport)),
-                            Transport.UDP,
-                            data[off + 8 : stop],
-                            0,
-                            False,
-                            False,
-                        ),
-                    )
-                ]
+                return _datagram(
+                    frame, self._ip(s), sport, self._ip(d), dport, data[off + 8 : stop]
+                )
         if frame.linktype not in KNOWN_LINKTYPES:
             if frame.linktype not in self._unknown_linktypes:
                 self._unknown_linktypes.add(frame.linktype)
@@ -270,24 +284,7 @@ class Decoder:
             sport, dport, ulen = _UDP.unpack_from(data, off)
             self.stats.udp += 1
             stop = off + ulen if 8 <= ulen <= end - off else end
-            # tuple.__new__: the same records as the NamedTuple constructors without
-            # their Python-level __new__ (every field given): three per datagram.
-            return [
-                _new(
-                    Payload,
-                    (
-                        frame.number,
-                        frame.ts_ns,
-                        _new(Endpoint, (src, sport)),
-                        _new(Endpoint, (dst, dport)),
-                        Transport.UDP,
-                        data[off + 8 : stop],
-                        0,
-                        False,
-                        False,
-                    ),
-                )
-            ]
+            return _datagram(frame, src, sport, dst, dport, data[off + 8 : stop])
         if proto == _PROTO_TCP:
             if off + 20 > end:
                 return self._bad(frame, Trigger.TRUNCATED, "TCP header truncated")
