@@ -160,13 +160,19 @@ def ipv4_fragments(
     ident: int = 0x1234,
 ) -> list[bytes]:
     """Split an IPv4 payload (a UDP datagram, say) into fragments of ``size`` bytes (x8)."""
+    return [
+        ipv4(piece, src, dst, proto, ident=ident, frag_offset=off, more=more)
+        for off, piece, more in _pieces(inner, size)
+    ]
+
+
+def _pieces(inner: bytes, size: int) -> list[tuple[int, bytes, bool]]:
+    """``(offset, bytes, more fragments follow)`` for each fragment of ``size`` (x8) bytes."""
     assert size % 8 == 0
-    out = []
-    for off in range(0, len(inner), size):
-        piece = inner[off : off + size]
-        more = off + size < len(inner)
-        out.append(ipv4(piece, src, dst, proto, ident=ident, frag_offset=off, more=more))
-    return out
+    return [
+        (off, inner[off : off + size], off + size < len(inner))
+        for off in range(0, len(inner), size)
+    ]
 
 
 def ipv6_fragments(
@@ -178,14 +184,10 @@ def ipv6_fragments(
     ident: int = 0xABCDEF,
 ) -> list[bytes]:
     """Split an IPv6 payload into fragments, each behind a fragment extension header."""
-    assert size % 8 == 0
-    out = []
-    for off in range(0, len(inner), size):
-        piece = inner[off : off + size]
-        more = off + size < len(inner)
-        frag = struct.pack("!BBHI", nxt, 0, off | int(more), ident)
-        out.append(ipv6(frag + piece, src, dst, PROTO_FRAG))
-    return out
+    return [
+        ipv6(struct.pack("!BBHI", nxt, 0, off | int(more), ident) + piece, src, dst, PROTO_FRAG)
+        for off, piece, more in _pieces(inner, size)
+    ]
 
 
 # -- transport layer --------------------------------------------------------

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .. import __version__
 from ..analysis import Analysis, AnalyzedCall, ranked
@@ -268,26 +268,38 @@ def text_report(analysis: Analysis) -> Iterator[str]:
     yield from _text_warnings(analysis)
 
 
+def _row(
+    i: int,
+    ac: AnalyzedCall,
+    party: Callable[[str], str],
+    arrow: str,
+    call_id: Callable[[str], str],
+    notes: str,
+) -> tuple[str, ...]:
+    """One call's cells for the text and Markdown tables; each format quotes wire
+    text its own way (``party``, ``call_id``) and brings its notes already quoted."""
+    c = ac.call
+    frm, to = who(c)
+    return (
+        str(i),
+        clock(c.start_ns),
+        f"{party(frm)}{arrow}{party(to)}",
+        call_id(c.call_id),
+        c.kind.value,
+        c.state.value,
+        str(c.final_status or "-"),
+        fmt_ms(c.timings.setup),
+        fmt_ms(c.timings.duration),
+        notes,
+    )
+
+
 def _text_table(analysis: Analysis) -> Iterator[str]:
     head = ("#", "Start", "From -> To", "Call-ID", "Kind", "State", "Code", "Setup", "Duration")
-    rows = []
-    for i, ac in enumerate(analysis.calls, 1):
-        c = ac.call
-        frm, to = who(c)
-        rows.append(
-            (
-                str(i),
-                clock(c.start_ns),
-                f"{clean(frm, 24)} -> {clean(to, 24)}",
-                clean(c.call_id, 40),
-                c.kind.value,
-                c.state.value,
-                str(c.final_status or "-"),
-                fmt_ms(c.timings.setup),
-                fmt_ms(c.timings.duration),
-                _notes(ac),
-            )
-        )
+    rows = [
+        _row(i, ac, lambda t: clean(t, 24), " -> ", lambda t: clean(t, 40), _notes(ac))
+        for i, ac in enumerate(analysis.calls, 1)
+    ]
     widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(head)]
     right = {0, 6, 7, 8}
 
@@ -399,18 +411,12 @@ def markdown_report(analysis: Analysis) -> Iterator[str]:
         yield "| # | Start (UTC) | From → To | Call-ID | Kind | State | Code | Setup | Duration | Notes |"
         yield "|--:|---|---|---|---|---|--:|--:|--:|---|"
         for i, ac in enumerate(analysis.calls, 1):
-            c = ac.call
-            frm, to = who(c)
-            cells = (
-                str(i),
-                clock(c.start_ns),
-                f"{md_code(frm, 60)} → {md_code(to, 60)}",
-                md_code(c.call_id, 120),
-                c.kind.value,
-                c.state.value,
-                str(c.final_status or "-"),
-                fmt_ms(c.timings.setup),
-                fmt_ms(c.timings.duration),
+            cells = _row(
+                i,
+                ac,
+                lambda t: md_code(t, 60),
+                " → ",
+                lambda t: md_code(t, 120),
                 md_text(_notes(ac), 300),
             )
             yield "| " + " | ".join(_cell(x) for x in cells) + " |"

@@ -50,10 +50,21 @@ class Headers:
     happens on first access here, so messages nobody inspects stay cheap.
     """
 
-    __slots__ = ("_end", "_first", "_hot", "_items", "_problems", "_raw", "_start")
+    __slots__ = ("_clean", "_end", "_first", "_hot", "_items", "_problems", "_raw", "_start")
 
-    def __init__(self, raw: bytes, start: int, end: int, hot: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        raw: bytes,
+        start: int,
+        end: int,
+        hot: dict[str, str] | None = None,
+        *,
+        clean: bool = False,
+    ) -> None:
         self._raw = raw
+        self._clean = clean
+        """The caller already scanned the block with ``ODD_LINE`` and found nothing:
+        the full parse then skips that scan (it runs for most messages a rule reads)."""
         self._start = start
         self._end = end
         self._items: tuple[tuple[str, str], ...] | None = None
@@ -81,7 +92,7 @@ class Headers:
 
     def _parse(self) -> None:
         raw, a, b = self._raw, self._start, self._end
-        if ODD_LINE.search(raw, a - 1, b + 2) is None:
+        if self._clean or ODD_LINE.search(raw, a - 1, b + 2) is None:
             # Well-formed block (no folding, every line has a colon): split in C.
             names = _NAMES
             fast: list[tuple[str, str]] = []

@@ -223,7 +223,7 @@ def parse_datagram(
             hot[key] = value_b.decode("utf-8", "replace").rstrip()
     problems: list[str] = []
     if odd is None:
-        headers = Headers(data, hstart, hend, hot)
+        headers = Headers(data, hstart, hend, hot, clean=True)
     elif _FOLDED.search(data, hstart - 1, hend) is not None:
         # folded lines: the full parser joins continuations (RFC 3261 section 7.3.1)
         headers = Headers(data, hstart, hend)
