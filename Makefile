@@ -4,11 +4,18 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CORE := sipsniff/_core
+CARGO ?= cargo
+# pyo3's build script must find the venv's interpreter, not whatever python3 is first.
+CARGO_ENV := PYO3_PYTHON=$(abspath $(PY))
+RUST_SRC := $(wildcard $(CORE)/Cargo.toml $(CORE)/*/Cargo.toml $(CORE)/*/src/*.rs)
 
-.PHONY: demo test lint typecheck golden bench install captures clean
+.PHONY: demo test lint typecheck rust-test golden bench install captures clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# pip builds the native core (release profile) with setuptools-rust when cargo is
+# on PATH; without it sipsniff installs and runs on the Python engine.
+$(STAMP): pyproject.toml $(RUST_SRC)
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
@@ -22,9 +29,15 @@ demo: $(STAMP)
 	$(VENV)/bin/sipsniff report captures/demo.pcap -o demo-report.html
 	@echo "HTML report written to demo-report.html"
 
-## The whole test suite, lint and type checks included.
-test: $(STAMP) lint typecheck
+## The whole test suite, lint and type checks included (Rust's too).
+test: $(STAMP) lint typecheck rust-test
 	$(PY) -m pytest -q
+
+## The native core: its own tests, clippy with warnings denied, rustfmt.
+rust-test: $(STAMP)
+	cd $(CORE) && $(CARGO_ENV) $(CARGO) fmt --all --check
+	cd $(CORE) && $(CARGO_ENV) $(CARGO) clippy -q --workspace --all-targets -- -D warnings
+	cd $(CORE) && $(CARGO_ENV) $(CARGO) test -q -p sipsniff-core
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sipsniff tests
@@ -47,3 +60,4 @@ captures:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts demo-report.html
+	rm -rf build $(CORE)/target sipsniff/_native*.so

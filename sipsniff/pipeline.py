@@ -15,14 +15,17 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
 
+from . import engine
 from .analysis import MAX_KEPT_DIAGNOSTICS, Analysis, AnalyzedCall, Stats
 from .annotate.annotation import Annotation
 from .annotate.rules import ManyCallRule, Rule, all_rules, many_rules, run_many, run_rules
 from .capture.frame import Frame
 from .capture.sources import read_frames
 from .decode.decoder import Decoder
-from .decode.payload import Payload
+from .decode.payload import Endpoint, Payload, Transport
 from .diagnostics import Diagnostic, Stage, Trigger
 from .dialogs.call import Call
 from .dialogs.tracker import DialogTracker
@@ -42,6 +45,9 @@ _JUMP_FORWARD_NS = 24 * 3600 * 1_000_000_000
 # collects explicitly every this many frames instead, so a cycle made by a plugin
 # rule is still reclaimed.
 _GC_EVERY_FRAMES = 1 << 20
+# Frames handed to the native core per call: enough to make the crossing cheap,
+# few enough that progress bars and live output stay smooth.
+_NATIVE_BATCH = 512
 
 
 class Pipeline:
@@ -56,6 +62,7 @@ class Pipeline:
         on_diagnostic: Callable[[Diagnostic], None] | None = None,
         max_open_dialogs: int | None = None,
         shard: tuple[int, int] | None = None,
+        engine_name: str | None = None,
     ) -> None:
         self.stats = Stats()
         self.diagnostics: list[Diagnostic] = []
@@ -80,8 +87,20 @@ class Pipeline:
         self._finished = False
         self.late_annotations: dict[str, list[Annotation]] = {}
         """Cross-call annotations by Call-ID, filled by ``finish``."""
+        self.engine = engine.select(engine_name) if engine_name else engine.selected()
+        native = engine.native_module() if self.engine == "native" else None
+        self._scanner: Any = native.Scanner(shard) if native is not None else None
+        self._pulling: list[Frame] | None = None
+        self._held: list[tuple[int, Diagnostic]] = []
+        """The native core (``engine``): frames go through it first, and only what it
+        hands back (odd frames, unclean messages) reaches the Python stages."""
 
     def _report(self, d: Diagnostic) -> None:
+        if self._pulling is not None:
+            # a reader's warning while a native batch is gathered: held, and
+            # emitted between the same two frames as a frame-by-frame run would
+            self._held.append((len(self._pulling), d))
+            return
         self.stats.diagnostics_by_trigger[d.trigger.value] += 1
         if len(self.diagnostics) < MAX_KEPT_DIAGNOSTICS:
             self.diagnostics.append(d)
@@ -91,6 +110,8 @@ class Pipeline:
     # -- the hot path ------------------------------------------------------
     def feed(self, frame: Frame) -> list[AnalyzedCall]:
         """Process one frame; return the calls that finished because of it (often none)."""
+        if self._scanner is not None:
+            return self._native_batch([frame])
         payloads = self.decoder.feed(frame)
         done = self._payloads(payloads) if payloads else []
         ts = frame.ts_ns
@@ -118,30 +139,107 @@ class Pipeline:
         st = self.stats
         if self._primary:
             st.payloads += len(payloads)
+        scanner = self._scanner
         for p in payloads:
+            if scanner is not None and p.transport == Transport.UDP:
+                # the native core owns UDP framing (its SIP-port set, its counters)
+                events = scanner.datagram(
+                    p.frame, p.ts_ns, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.data
+                )
+                self._native_events(events, (), done)
+                continue
             for msg in self.framer.feed(p):
-                if msg.status:
-                    st.statuses[msg.status] += 1
-                else:
-                    st.methods[msg.method] += 1
-                if self._on_message is not None:
-                    self._on_message(msg)
-                done.extend(self.tracker.feed(msg))
+                self._message(msg, done)
         return done
 
+    def _message(self, msg: SipMessage, done: list[Call]) -> None:
+        st = self.stats
+        if msg.status:
+            st.statuses[msg.status] += 1
+        else:
+            st.methods[msg.method] += 1
+        if self._on_message is not None:
+            self._on_message(msg)
+        done.extend(self.tracker.feed(msg))
+
+    # -- the native engine -------------------------------------------------
+    def _native_batch(self, frames: Sequence[Frame]) -> list[AnalyzedCall]:
+        """Frames through the native core; the calls that finished meanwhile."""
+        done: list[Call] = []
+        self._native_events(self._scanner.feed(frames), frames, done)
+        if not self.stats.first_ts_ns and frames:
+            self.stats.first_ts_ns = self._scanner.counters()[6]
+        return [self._annotate(c) for c in done] if done else []
+
+    def _batches(
+        self, frames: Iterable[Frame]
+    ) -> Iterator[tuple[list[Frame], list[tuple[int, Diagnostic]]]]:
+        """Batches of frames, each with the reader warnings raised while gathering it."""
+        it = iter(frames)
+        while True:
+            batch: list[Frame] = []
+            self._pulling, self._held = batch, []
+            failed: BaseException | None = None
+            try:
+                batch.extend(islice(it, _NATIVE_BATCH))
+            except BaseException as exc:  # noqa: BLE001 - re-raised once the batch is done
+                failed = exc
+            finally:
+                self._pulling = None
+            if batch or self._held:
+                yield batch, self._held
+            if failed is not None:
+                raise failed
+            if not batch:
+                return
+
+    def _native_held(
+        self, batch: list[Frame], held: list[tuple[int, Diagnostic]]
+    ) -> list[AnalyzedCall]:
+        """A batch, with each held warning reported after the frames read before it."""
+        if not held:
+            return self._native_batch(batch)
+        out: list[AnalyzedCall] = []
+        pos = 0
+        for at, d in held:
+            if at > pos:
+                out.extend(self._native_batch(batch[pos:at]))
+                pos = at
+            self._report(d)
+        out.extend(self._native_batch(batch[pos:]))
+        return out
+
+    def _native_events(
+        self, events: Iterable[tuple[Any, ...]], frames: Sequence[Frame], done: list[Call]
+    ) -> None:
+        """Act on the core's events in order, exactly where ``feed`` would have."""
+        for ev in events:
+            kind = ev[0]
+            if kind == engine.EV_MESSAGE:
+                self._message(engine.message(ev), done)
+            elif kind == engine.EV_SLOW:
+                # what the core does not decode: the reference decoder's, UDP coming back
+                payloads = self.decoder.feed(frames[ev[1]])
+                if payloads:
+                    done.extend(self._payloads(payloads))
+            elif kind == engine.EV_FALLBACK:
+                _, frame, ts, src, sport, dst, dport, data = ev
+                p = Payload(
+                    frame, ts, Endpoint(src, sport), Endpoint(dst, dport), Transport.UDP, data
+                )
+                for msg in self.framer.feed(p):
+                    self._message(msg, done)
+            elif kind == engine.EV_TICK:
+                ts = ev[1]
+                done.extend(self._payloads(self.decoder.expire(ts)))
+                done.extend(self.tracker.expire(ts))
+            elif kind == engine.EV_DIAG:
+                d = engine.diagnostic(ev)
+                (self.source_report if d.trigger == Trigger.TIME_JUMP else self._report)(d)
+
     def _time_jump(self, frame: Frame) -> None:
-        if not self._last_ts:
-            return
-        delta = (frame.ts_ns - self._last_ts) / 1e9
-        self.source_report(
-            Diagnostic(
-                frame=frame.number,
-                stage=Stage.CAPTURE,
-                trigger=Trigger.TIME_JUMP,
-                detail=f"timestamp jumps {delta:+,.0f} s from the previous frame; "
-                "timings and timeouts around it are unreliable",
-            )
-        )
+        if self._last_ts:
+            self.source_report(engine.time_jump(frame.number, frame.ts_ns - self._last_ts))
 
     def finish(self) -> list[AnalyzedCall]:
         """End of input: flush every stage, run cross-call rules, finalise counters."""
@@ -149,6 +247,8 @@ class Pipeline:
             return []
         self._finished = True
         self.stats.last_ts_ns = self._last_ts
+        if self._scanner is not None:
+            self.stats.first_ts_ns, self.stats.last_ts_ns = self._scanner.counters()[6:]
         out = self._payloads(self.decoder.flush())
         self.framer.flush()
         out.extend(self.tracker.flush())
@@ -218,6 +318,15 @@ class Pipeline:
         st.sip_messages = self.framer.messages
         st.malformed = self.framer.malformed
         st.not_sip = self.framer.not_sip
+        if self._scanner is not None:
+            # the core counted the frames it decoded and the datagrams it framed
+            frames, nbytes, payloads, messages, malformed, not_sip, _, _ = self._scanner.counters()
+            st.frames = frames
+            st.bytes = nbytes
+            st.payloads += payloads
+            st.sip_messages += messages
+            st.malformed += malformed
+            st.not_sip += not_sip
 
     def run(self, frames: Iterable[Frame]) -> Iterator[AnalyzedCall]:
         """Feed every frame, yielding calls as they finish, then the rest at the end."""
@@ -225,12 +334,22 @@ class Pipeline:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            for n, frame in enumerate(frames, 1):
-                out = feed(frame)
-                if out:
-                    yield from out
-                if n & (_GC_EVERY_FRAMES - 1) == 0:
-                    gc.collect()
+            if self._scanner is not None:
+                n = 0
+                for batch, held in self._batches(frames):
+                    out = self._native_held(batch, held)
+                    if out:
+                        yield from out
+                    n += len(batch)
+                    if n & (_GC_EVERY_FRAMES - 1) < _NATIVE_BATCH:
+                        gc.collect()
+            else:
+                for n, frame in enumerate(frames, 1):
+                    out = feed(frame)
+                    if out:
+                        yield from out
+                    if n & (_GC_EVERY_FRAMES - 1) == 0:
+                        gc.collect()
             yield from self.finish()
         finally:
             if was_enabled:

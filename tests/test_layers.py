@@ -10,6 +10,8 @@ diagnostics.py             -      nothing from sipsniff; every layer may import 
 capture/                   0      capture
 decode/                    1      capture, decode
 sip/                       2      ... sip
+engine.py                  2      ... sip, _native (the native core's Python face)
+_native (extension)        0      nothing: compiled from sipsniff/_core
 dialogs/                   3      ... dialogs
 annotate/                  4      ... annotate
 analysis.py, filters.py    5      ... annotate, analysis, filters (the boundary model)
@@ -43,6 +45,8 @@ RANK: dict[str, int] = {
     "capture": 0,
     "decode": 1,
     "sip": 2,
+    "engine": 2,
+    "_native": 0,
     "dialogs": 3,
     "annotate": 4,
     "analysis": 5,
@@ -100,7 +104,11 @@ def imports(module: str, path: Path) -> Iterator[tuple[int, str, tuple[str, ...]
                 for n in names:
                     sub = target + "." + n
                     sub_path = PACKAGE.parent / Path(*sub.split("."))
-                    known = sub_path.with_suffix(".py").exists() or sub_path.is_dir()
+                    known = (
+                        sub_path.with_suffix(".py").exists()
+                        or sub_path.with_suffix(".pyi").exists()  # a compiled extension's stub
+                        or sub_path.is_dir()
+                    )
                     yield node.lineno, (sub if known else target), (() if known else (n,))
             else:
                 yield node.lineno, target, names

@@ -8,13 +8,14 @@ internal error with a hint to file a bug.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 
 import click
 
-from .. import __version__
+from .. import __version__, engine
 from ..diagnostics import CaptureError
 from ..render.safe import clean
 
@@ -65,10 +66,37 @@ Examples:
   sipsniff explain 488
 """,
 )
-@click.version_option(__version__, prog_name="sipsniff")
-def main() -> None:
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _version(ctx) if value else None,
+    help="Show the version and which engine runs, and exit.",
+)
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(engine.ENGINES),
+    envvar="SIPSNIFF_ENGINE",
+    help="Per-packet engine: native (the Rust core, default when built) or python "
+    "(the reference). Same output either way. Env: SIPSNIFF_ENGINE.",
+)
+def main(engine_name: str | None = None) -> None:
     """sipsniff: SIP traffic analyzer. Groups SIP messages into calls, draws ladders,
     and says for every failed or suspicious call what went wrong, why, and what to do."""
+    try:
+        engine.select(engine_name)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _version(ctx: click.Context) -> None:
+    """``--version``: sipsniff's version and the engine a run would use."""
+    with contextlib.suppress(ValueError):  # describe() says what is wrong with the choice
+        engine.select(os.environ.get("SIPSNIFF_ENGINE") or None)
+    click.echo(f"sipsniff, version {__version__}; {engine.describe()}")
+    ctx.exit(0)
 
 
 for _name in _COMMANDS:

@@ -1,0 +1,192 @@
+"""Which engine runs the per-packet path: the native core (Rust) or the reference (Python).
+
+Strategy: the native core (``sipsniff/_core``, built into ``sipsniff._native``)
+takes the common case of every frame -- a UDP datagram over Ethernet, Linux
+cooked, raw or loopback links and IPv4/IPv6, a SIP message whose header block
+is clean -- and hands everything else back to the pure-Python stages, which
+stay the complete reference.  So both engines give the same output by
+construction, and ``tests/test_engine.py`` compares them byte for byte on
+every capture we have.
+
+The choice, made once per process (children of a sharded run inherit it):
+``--engine`` on the command line, else ``SIPSNIFF_ENGINE``, else native when
+the extension imports, else python.  A machine without a Rust toolchain
+installs sipsniff without the extension and runs the Python engine.
+
+This module also turns the core's plain tuples into the records the rest of
+sipsniff reads (``SipMessage`` with a lazy ``Headers`` view over the same
+bytes), and words the core's diagnostic codes.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any, Final
+
+from .decode.payload import Endpoint, Transport
+from .diagnostics import Diagnostic, Stage, Trigger
+from .sip.headers import Headers
+from .sip.message import SipMessage
+from .sip.sdp import parse_sdp
+
+__all__ = [
+    "ENGINES",
+    "EV_DIAG",
+    "EV_FALLBACK",
+    "EV_MESSAGE",
+    "EV_SLOW",
+    "EV_TICK",
+    "describe",
+    "diagnostic",
+    "message",
+    "native_module",
+    "select",
+    "selected",
+]
+
+ENGINES: Final = ("native", "python")
+
+# Event kinds and diagnostic codes of ``sipsniff._native`` (py/src/lib.rs).
+EV_MESSAGE: Final = 0
+EV_FALLBACK: Final = 1
+EV_SLOW: Final = 2
+EV_DIAG: Final = 3
+EV_TICK: Final = 4
+_D_TRAILING, _D_BAD_START, _D_JUNK_PORT, _D_TIME_JUMP = 0, 1, 2, 3
+
+_native: ModuleType | None = None
+_import_error = ""
+_loaded = False
+_choice: str | None = None
+
+
+def native_module() -> ModuleType | None:
+    """The extension module, or None when it is not built (``describe`` says why)."""
+    global _native, _import_error, _loaded
+    if not _loaded:
+        _loaded = True
+        try:
+            from . import _native as mod
+        except ImportError as exc:
+            _import_error = str(exc) or type(exc).__name__
+        else:
+            _native = mod
+    return _native
+
+
+def select(name: str | None) -> str:
+    """Choose the engine for this process (None: the default); return the one chosen.
+
+    Raises:
+        ValueError: an unknown name, or ``native`` when the extension is not built.
+    """
+    global _choice
+    if name is None:
+        name = os.environ.get("SIPSNIFF_ENGINE") or None
+    if name is None:
+        _choice = "native" if native_module() is not None else "python"
+        return _choice
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r} (choose from {', '.join(ENGINES)})")
+    if name == "native" and native_module() is None:
+        raise ValueError(f"the native engine is not built here ({_import_error})")
+    _choice = name
+    return name
+
+
+def selected() -> str:
+    """The engine this process runs."""
+    return _choice if _choice is not None else select(None)
+
+
+def describe() -> str:
+    """One line for ``sipsniff --version``."""
+    mod = native_module()
+    try:
+        name = selected()
+    except ValueError as exc:
+        return f"engine: {exc}"
+    if mod is None:
+        return f"engine: python (the native core is not built: {_import_error})"
+    return f"engine: {name} (native core {mod.version()} available)"
+
+
+_new = tuple.__new__
+
+
+def message(ev: tuple[Any, ...]) -> SipMessage:
+    """The ``SipMessage`` of a native message event, as ``parse_datagram`` builds it."""
+    _, (frame, ts_ns, src, sport, dst, dport), fields, tail = ev
+    method, status, reason, uri, raw, hstart, hend, body_off, hot, call_id, cseq_num, cseq_m = (
+        fields
+    )
+    branch, from_tag, to_tag, is_sdp = tail
+    body = raw[body_off:]
+    return _new(
+        SipMessage,
+        (
+            frame,
+            ts_ns,
+            _new(Endpoint, (src, sport)),
+            _new(Endpoint, (dst, dport)),
+            Transport.UDP,
+            method,
+            status,
+            reason,
+            uri,
+            Headers(raw, hstart, hend, hot, clean=True),
+            body,
+            raw,
+            call_id,
+            cseq_num,
+            cseq_m,
+            branch,
+            from_tag,
+            to_tag,
+            parse_sdp(body) if is_sdp else None,
+            (),
+            (),
+        ),
+    )
+
+
+def diagnostic(ev: tuple[Any, ...]) -> Diagnostic:
+    """Word a native diagnostic event exactly as the Python stages word the same problem."""
+    _, code, frame, arg = ev
+    if code == _D_TRAILING:
+        return Diagnostic(
+            frame=frame,
+            stage=Stage.SIP,
+            trigger=Trigger.NOT_SIP,
+            detail=f"{arg} trailing bytes after the SIP message in a UDP datagram",
+        )
+    if code == _D_BAD_START:
+        return Diagnostic(
+            frame=frame,
+            stage=Stage.SIP,
+            trigger=Trigger.BAD_START_LINE,
+            detail=f"not a valid SIP start line: {arg!r}",
+        )
+    if code == _D_JUNK_PORT:
+        n, port, head = arg
+        return Diagnostic(
+            frame=frame,
+            stage=Stage.SIP,
+            trigger=Trigger.NOT_SIP,
+            detail=f"{n} bytes on SIP port {port} are not a SIP message (starting {head!r})",
+        )
+    if code == _D_TIME_JUMP:
+        return time_jump(frame, arg)
+    raise ValueError(f"unknown native diagnostic code {code}")
+
+
+def time_jump(frame: int, delta_ns: int) -> Diagnostic:
+    """The capture clock jumped: timings around this frame are unreliable."""
+    return Diagnostic(
+        frame=frame,
+        stage=Stage.CAPTURE,
+        trigger=Trigger.TIME_JUMP,
+        detail=f"timestamp jumps {delta_ns / 1e9:+,.0f} s from the previous frame; "
+        "timings and timeouts around it are unreliable",
+    )
