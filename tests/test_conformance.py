@@ -11,7 +11,12 @@ tshark is run with its SIP heuristics enabled and tried first, so SIP is found
 by content on any port, as sipsniff does; ICMP errors quoting a SIP message are
 filtered out (they are not messages that travelled).  Every remaining
 difference is listed in ``EXCEPTIONS`` with its reason, and an exception that
-no longer happens fails the test, so the list cannot go stale.
+no longer happens fails the test, so the list cannot go stale.  Captures with
+SIP (all or some of it) over a transport sipsniff does not decode yet are listed
+in ``UNDECODED`` with that transport: there every message sipsniff reports must
+agree with tshark, and the messages it misses must be exactly those tshark finds
+over that transport (by tshark's ``frame.protocols``); a capture in which
+sipsniff starts decoding that transport fails until its entry is removed.
 
 Skips without tshark on a laptop; fails under ``CI=true`` (``needs_tool``).
 """
@@ -60,6 +65,8 @@ from sipsniff.sip.framing import SipFramer
 
 Message = tuple[int, str, int, str]
 """(frame, method or status code, CSeq number, Call-ID)"""
+Stacks = dict[int, tuple[str, ...]]
+"""tshark's protocol stack (``frame.protocols``) of every frame with a SIP message."""
 Frame = tuple[tuple[str, ...], tuple[tuple[int, str], ...]]
 """One frame's messages: sorted labels and sorted (CSeq, Call-ID) pairs.
 
@@ -96,6 +103,8 @@ TSHARK_ARGS = [
     "sip.CSeq.seq",
     "-e",
     "sip.Call-ID",
+    "-e",
+    "frame.protocols",
 ]
 
 T0 = 1_700_000_000_000_000_000
@@ -222,6 +231,21 @@ The bundled captures (hostile.pcap and its junk included) and the real corpus
 need none: junk, bad start lines and keep-alives are messages for neither tool.
 """
 
+# Transports not decoded yet: issue 14.  Capture -> the protocol, as tshark names it
+# in frame.protocols, that carries the SIP messages sipsniff does not find yet.  All
+# the other messages of the capture must match tshark's exactly; whoever lands issue 14
+# removes the entry (the test fails as soon as sipsniff finds a message over it).
+UNDECODED: dict[str, str] = {
+    # eth:ip:gre:eth:ip:udp:sip for all 140 messages.  Despite the file's name it is
+    # GRE with Transparent Ethernet Bridging (0x6558), not ERSPAN (0x88be/0x22eb).
+    "real/heplify_erspan_sip_ipv4_udp.pcapng": "gre",
+    # sll:ip:sctp:sip for all 4 messages (DATA chunks, port 5060).
+    "real/heplify_sip_sctp.pcap": "sctp",
+    # eth:ip:tcp:http:websocket:sip for the 11 messages of the WebSocket leg (TCP
+    # 43380 <-> 8080); the other 28 travel on plain UDP and sipsniff finds them.
+    "real/heplify_sip_tcp_websocket.pcap": "websocket",
+}
+
 
 # -- the two sides ----------------------------------------------------------------------------
 def sipsniff_messages(path: Path) -> list[Message]:
@@ -237,19 +261,38 @@ def sipsniff_messages(path: Path) -> list[Message]:
     return out
 
 
-def tshark_messages(tshark: str, path: Path) -> dict[int, Frame]:
+def tshark_messages(tshark: str, path: Path) -> tuple[dict[int, Frame], Stacks]:
     cmd = [tshark, "-r", str(path), *TSHARK_ARGS, *EXTRA_TSHARK_ARGS.get(path.name, [])]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, f"tshark failed on {path.name}: {run.stderr.strip()}"
     frames: dict[int, Frame] = {}
+    stacks: Stacks = {}
     for line in run.stdout.splitlines():
-        number, methods, codes, cseqs, call_ids = line.split("\t")
+        number, methods, codes, cseqs, call_ids, protocols = line.split("\t")
         labels = tuple(sorted(x for x in methods.split("|") + codes.split("|") if x))
         if not labels:
             continue  # "Continuation" data: the tail of a message, not a message
         pairs = zip(cseqs.split("|"), call_ids.split("|"), strict=False)
         frames[int(number)] = (labels, tuple(sorted((int(c), cid) for c, cid in pairs)))
-    return frames
+        stacks[int(number)] = tuple(protocols.split(":"))
+    return frames, stacks
+
+
+def undecoded_frames(key: str, mine: dict[int, Frame], stacks: Stacks) -> set[int]:
+    """The frames of a capture in ``UNDECODED`` that carry SIP over its transport.
+
+    Asserts the gap is still there: tshark finds SIP over that transport, and
+    sipsniff none of it (then the entry must go, the capture is compared in full).
+    """
+    transport = UNDECODED[key]
+    over = {n for n, stack in stacks.items() if transport in stack}
+    assert over, f"{key}: tshark finds no SIP over {transport}: remove it from UNDECODED"
+    found = sorted(over & set(mine))
+    assert not found, (
+        f"{key}: sipsniff now finds SIP over {transport} (frames {found}): "
+        "remove the capture from UNDECODED (issue 14) so it is compared in full"
+    )
+    return over
 
 
 def by_frame(msgs: list[Message]) -> dict[int, Frame]:
@@ -275,14 +318,14 @@ def _sources(tmp: Path) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def both_sides(
     tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, tuple[list[Message], dict[int, Frame]]]:
+) -> dict[str, tuple[list[Message], dict[int, Frame], Stacks]]:
     tshark = needs_tool("tshark")
     paths = _sources(tmp_path_factory.mktemp("crafted"))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         theirs = dict(
             zip(paths, pool.map(lambda p: tshark_messages(tshark, p), paths.values()), strict=True)
         )
-    return {key: (sipsniff_messages(path), theirs[key]) for key, path in paths.items()}
+    return {key: (sipsniff_messages(path), *theirs[key]) for key, path in paths.items()}
 
 
 BUNDLED = sorted(p.name for p in CAPTURES.glob("*.pcap*"))
@@ -292,10 +335,13 @@ REAL = [f"real/{p.name}" for p in real_captures()]
 @pytest.mark.needs_tool
 @pytest.mark.parametrize("key", BUNDLED + REAL + [f"crafted/{n}" for n in CRAFTED])
 def test_same_sip_messages_as_tshark(
-    key: str, both_sides: dict[str, tuple[list[Message], dict[int, Frame]]]
+    key: str, both_sides: dict[str, tuple[list[Message], dict[int, Frame], Stacks]]
 ) -> None:
-    ours, theirs = both_sides[key]
+    ours, theirs, stacks = both_sides[key]
     mine = by_frame(ours)
+    if key in UNDECODED:  # issue 14: the rest must match, sipsniff may miss only these
+        skipped = undecoded_frames(key, mine, stacks)
+        theirs = {n: f for n, f in theirs.items() if n not in skipped}
     name = key.rsplit("/", 1)[-1]
     differ = {
         n: {"sipsniff": mine.get(n), "tshark": theirs.get(n)}
@@ -312,10 +358,10 @@ def test_same_sip_messages_as_tshark(
 
 @pytest.mark.needs_tool
 def test_the_comparison_is_not_vacuous(
-    both_sides: dict[str, tuple[list[Message], dict[int, Frame]]],
+    both_sides: dict[str, tuple[list[Message], dict[int, Frame], Stacks]],
 ) -> None:
     """Guard against a broken tshark command making every comparison trivially equal."""
-    assert sum(len(theirs) for _, theirs in both_sides.values()) > 150
+    assert sum(len(theirs) for _, theirs, _ in both_sides.values()) > 150
     ours = both_sides["crafted/tcp_segments.pcap"][0]
     assert [(f, cid) for f, _, _, cid in ours] == [
         (4, "two-a"),
@@ -334,3 +380,5 @@ def test_the_comparison_is_not_vacuous(
 def test_exceptions_name_crafted_or_shipped_captures() -> None:
     known = set(BUNDLED) | set(CRAFTED) | {p.name for p in real_captures()}
     assert {cap for cap, _ in EXCEPTIONS} <= known
+    if REAL:  # the corpus is optional: without it there is nothing to name
+        assert set(UNDECODED) <= set(REAL)
