@@ -21,26 +21,33 @@ bytes), and words the core's diagnostic codes.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
+from .capture import wording
 from .decode.payload import Endpoint, Transport
-from .diagnostics import Diagnostic, Stage, Trigger
+from .diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .sip.headers import Headers
 from .sip.message import SipMessage
 from .sip.sdp import parse_sdp
 
 __all__ = [
     "ENGINES",
+    "EV_BAD_INTERFACE",
     "EV_DIAG",
     "EV_FALLBACK",
     "EV_MESSAGE",
+    "EV_READ_STOP",
     "EV_SLOW",
+    "EV_SLOW_FRAME",
     "EV_TICK",
     "describe",
     "diagnostic",
     "message",
     "native_module",
+    "open_file",
+    "reader_diagnostic",
     "select",
     "selected",
 ]
@@ -53,6 +60,9 @@ EV_FALLBACK: Final = 1
 EV_SLOW: Final = 2
 EV_DIAG: Final = 3
 EV_TICK: Final = 4
+EV_SLOW_FRAME: Final = 5
+EV_READ_STOP: Final = 6
+EV_BAD_INTERFACE: Final = 7
 _D_TRAILING, _D_BAD_START, _D_JUNK_PORT, _D_TIME_JUMP = 0, 1, 2, 3
 
 _native: ModuleType | None = None
@@ -189,4 +199,57 @@ def time_jump(frame: int, delta_ns: int) -> Diagnostic:
         trigger=Trigger.TIME_JUMP,
         detail=f"timestamp jumps {delta_ns / 1e9:+,.0f} s from the previous frame; "
         "timings and timeouts around it are unreliable",
+    )
+
+
+def open_file(path: Path) -> Any:
+    """The native reader of one uncompressed capture file.
+
+    Raises:
+        CaptureError: worded as the Python readers word the same problem.
+    """
+    mod = native_module()
+    assert mod is not None
+    try:
+        return mod.FileReader(str(path))
+    except OSError as exc:
+        raise CaptureError(f"{path}: read error: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        kind, n = exc.args[0]
+        raise CaptureError(
+            f"{path}: too short to be a pcap file ({n} bytes)"
+            if kind == "too-short"
+            else f"{path}: pcapng section header has a bad byte-order mark"
+            if kind == "bad-bom"
+            else f"{path}: not a pcapng file"
+            if kind == "not-pcapng"
+            else f"{path}: not a pcap or pcapng capture"
+        ) from exc
+
+
+def reader_diagnostic(name: str, ev: tuple[Any, ...]) -> Diagnostic:
+    """Word a native reader event (a file that stops, a packet block skipped)."""
+    if ev[0] == EV_READ_STOP:
+        _, frame, loaded, code, args = ev
+        n_args = 2 if code in (wording.PCAP_CORRUPT, wording.BAD_BLOCK_LENGTH) else 1
+        if code not in (
+            wording.PCAP_CORRUPT,
+            wording.PCAP_INSIDE,
+            wording.BAD_SECTION_LENGTH,
+            wording.BAD_BLOCK_LENGTH,
+            wording.BLOCK_CUT,
+        ):
+            n_args = 0
+        return Diagnostic(
+            frame=frame,
+            stage=Stage.CAPTURE,
+            trigger=Trigger.TRUNCATED_FILE,
+            detail=wording.stopped(name, loaded, code, *args[:n_args]),
+        )
+    _, frame, iface, interfaces = ev
+    return Diagnostic(
+        frame=frame,
+        stage=Stage.CAPTURE,
+        trigger=Trigger.BAD_BLOCK,
+        detail=wording.bad_interface(name, iface, interfaces),
     )

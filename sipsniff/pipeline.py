@@ -16,6 +16,7 @@ import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from . import engine
@@ -23,10 +24,10 @@ from .analysis import MAX_KEPT_DIAGNOSTICS, Analysis, AnalyzedCall, Stats
 from .annotate.annotation import Annotation
 from .annotate.rules import ManyCallRule, Rule, all_rules, many_rules, run_many, run_rules
 from .capture.frame import Frame
-from .capture.sources import read_frames
+from .capture.sources import FrameSource, read_frames
 from .decode.decoder import Decoder
 from .decode.payload import Endpoint, Payload, Transport
-from .diagnostics import Diagnostic, Stage, Trigger
+from .diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .dialogs.call import Call
 from .dialogs.tracker import DialogTracker
 from .sip.framing import SipFramer
@@ -48,6 +49,7 @@ _GC_EVERY_FRAMES = 1 << 20
 # Frames handed to the native core per call: enough to make the crossing cheap,
 # few enough that progress bars and live output stay smooth.
 _NATIVE_BATCH = 512
+_new = tuple.__new__
 
 
 class Pipeline:
@@ -170,6 +172,46 @@ class Pipeline:
         if not self.stats.first_ts_ns and frames:
             self.stats.first_ts_ns = self._scanner.counters()[6]
         return [self._annotate(c) for c in done] if done else []
+
+    def _run_file(self, source: FrameSource, path: Path) -> Iterator[AnalyzedCall]:
+        """Read one plain capture file in the native core: only what it hands back
+        (SIP, frames it does not decode, warnings) becomes Python objects."""
+        reader = engine.open_file(path)
+        name = str(path)
+        scan = self._scanner.scan_file
+        progress = source.progress
+        batches = 0
+        try:
+            while True:
+                try:
+                    events, nbytes, nframes, finished = scan(reader, _NATIVE_BATCH)
+                except OSError as exc:
+                    raise CaptureError(f"{path}: read error: {exc.strerror or exc}") from exc
+                done: list[Call] = []
+                for ev in events:
+                    kind = ev[0]
+                    if kind == engine.EV_SLOW_FRAME:
+                        payloads = self.decoder.feed(_new(Frame, ev[1]))
+                        if payloads:
+                            done.extend(self._payloads(payloads))
+                    elif kind in (engine.EV_READ_STOP, engine.EV_BAD_INTERFACE):
+                        source.report(engine.reader_diagnostic(name, ev))
+                    else:
+                        self._native_events((ev,), (), done)
+                if not self.stats.first_ts_ns and nframes:
+                    self.stats.first_ts_ns = self._scanner.counters()[6]
+                if done:
+                    yield from [self._annotate(c) for c in done]
+                if progress is not None:
+                    progress.update(nbytes, nframes)
+                batches += 1
+                if batches & ((_GC_EVERY_FRAMES // _NATIVE_BATCH) - 1) == 0:
+                    gc.collect()
+                if finished:
+                    return
+        finally:
+            if progress is not None:
+                progress.close()
 
     def _batches(
         self, frames: Iterable[Frame]
@@ -334,7 +376,13 @@ class Pipeline:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            if self._scanner is not None:
+            plain = None
+            if self._scanner is not None and isinstance(frames, FrameSource):
+                plain = frames.plain_file()
+            if plain is not None:
+                assert isinstance(frames, FrameSource)
+                yield from self._run_file(frames, plain)
+            elif self._scanner is not None:
                 n = 0
                 for batch, held in self._batches(frames):
                     out = self._native_held(batch, held)

@@ -16,7 +16,7 @@ dialogs/                   3      ... dialogs
 annotate/                  4      ... annotate
 analysis.py, filters.py    5      ... annotate, analysis, filters (the boundary model)
 render/                    6      ... analysis, filters, render; never capture or decode
-pipeline.py, cli/, root    7      everything
+pipeline.py, cli/, tui/    7      everything (and the package root)
 =========================  =====  ====================================================
 
 Rules checked besides the ranks:
@@ -55,6 +55,7 @@ RANK: dict[str, int] = {
     "pipeline": 7,
     "shards": 7,
     "cli": 7,
+    "tui": 7,
     "__main__": 7,
     "": 7,  # the package root re-exports the public API
 }

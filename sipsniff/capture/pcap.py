@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from ..diagnostics import CaptureError, Diagnostic, Stage, Trigger
+from . import wording as w
 from .frame import Frame
 
 __all__ = ["MAGICS", "iter_pcap"]
@@ -94,8 +95,9 @@ def iter_pcap(
                         frame=number,
                         stage=Stage.CAPTURE,
                         trigger=Trigger.TRUNCATED_FILE,
-                        detail=f"{name}: corrupt record length {incl} at byte "
-                        f"{offset_in_file + pos}; {number - first_number} frames loaded",
+                        detail=w.stopped(
+                            name, number - first_number, w.PCAP_CORRUPT, incl, offset_in_file + pos
+                        ),
                     )
                 )
                 return
@@ -121,8 +123,7 @@ def iter_pcap(
                     frame=number,
                     stage=Stage.CAPTURE,
                     trigger=Trigger.TRUNCATED_FILE,
-                    detail=f"{name}: file ends inside a record ({end - pos} bytes left over); "
-                    f"{number - first_number} frames loaded",
+                    detail=w.stopped(name, number - first_number, w.PCAP_INSIDE, end - pos),
                 )
             )
             return

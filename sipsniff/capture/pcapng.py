@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from ..diagnostics import CaptureError, Diagnostic, Stage, Trigger
+from . import wording as w
 from .frame import Frame
 
 __all__ = ["SHB_MAGIC", "iter_pcapng"]
@@ -74,13 +75,13 @@ def iter_pcapng(
     ifaces: list[tuple[int, int, int]] = []
     first = True
 
-    def stop(detail: str) -> None:
+    def stop(code: int, *args: int) -> None:
         report(
             Diagnostic(
                 frame=number,
                 stage=Stage.CAPTURE,
                 trigger=Trigger.TRUNCATED_FILE,
-                detail=f"{name}: {detail}; {number - first_number} frames loaded",
+                detail=w.stopped(name, number - first_number, code, *args),
             )
         )
 
@@ -89,7 +90,7 @@ def iter_pcapng(
         if not head:
             return
         if len(head) < 8:
-            stop("file ends inside a block header")
+            stop(w.BLOCK_HEADER_CUT)
             return
         if head[:4] == SHB_MAGIC:
             bom = fp.read(4)
@@ -100,15 +101,15 @@ def iter_pcapng(
             else:
                 if first:
                     raise CaptureError(f"{name}: pcapng section header has a bad byte-order mark")
-                stop("bad byte-order mark in a section header")
+                stop(w.BAD_BOM_IN_SECTION)
                 return
             length = struct.unpack_from(e + "I", head, 4)[0]
             if length < 28 or length > _MAX_BLOCK or length % 4:
-                stop(f"bad section header length {length}")
+                stop(w.BAD_SECTION_LENGTH, length)
                 return
             rest = fp.read(length - 12)
             if len(rest) < length - 12:
-                stop("file ends inside a section header")
+                stop(w.SECTION_CUT)
                 return
             ifaces = []
             first = False
@@ -117,16 +118,16 @@ def iter_pcapng(
             raise CaptureError(f"{name}: not a pcapng file")
         btype, length = struct.unpack_from(e + "II", head, 0)
         if length < 12 or length > _MAX_BLOCK or length % 4:
-            stop(f"bad block length {length} (block type {btype:#x})")
+            stop(w.BAD_BLOCK_LENGTH, length, btype)
             return
         body = fp.read(length - 8)
         if len(body) < length - 8:
-            stop(f"file ends inside a block of type {btype:#x}")
+            stop(w.BLOCK_CUT, btype)
             return
         body = body[:-4]
         if btype == _EPB:
             if len(body) < 20:
-                stop("enhanced packet block too short")
+                stop(w.EPB_TOO_SHORT)
                 return
             iface, hi, lo, cap, orig = struct.unpack_from(e + "IIIII", body, 0)
             if iface >= len(ifaces) or cap > len(body) - 20:
@@ -135,8 +136,7 @@ def iter_pcapng(
                         frame=number,
                         stage=Stage.CAPTURE,
                         trigger=Trigger.BAD_BLOCK,
-                        detail=f"{name}: packet block names interface {iface} "
-                        f"of {len(ifaces)} or overflows its block",
+                        detail=w.bad_interface(name, iface, len(ifaces)),
                     )
                 )
                 number += 1
@@ -147,7 +147,7 @@ def iter_pcapng(
             number += 1
         elif btype == _SPB:
             if not ifaces or len(body) < 4:
-                stop("simple packet block without an interface")
+                stop(w.SPB_WITHOUT_INTERFACE)
                 return
             orig = struct.unpack_from(e + "I", body, 0)[0]
             linktype = ifaces[0][0]
@@ -155,7 +155,7 @@ def iter_pcapng(
             number += 1
         elif btype == _PB:
             if len(body) < 20:
-                stop("packet block too short")
+                stop(w.PB_TOO_SHORT)
                 return
             iface, _drops, hi, lo, cap, orig = struct.unpack_from(e + "HHIIII", body, 0)
             if iface < len(ifaces):
@@ -171,6 +171,6 @@ def iter_pcapng(
             number += 1
         elif btype == _IDB:
             if len(body) < 8:
-                stop("interface description block too short")
+                stop(w.IDB_TOO_SHORT)
                 return
             ifaces.append(_parse_idb(body, e))

@@ -23,14 +23,14 @@ import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from ..diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .frame import Frame
 from .pcap import MAGICS, iter_pcap
 from .pcapng import SHB_MAGIC, iter_pcapng
 
-__all__ = ["expand_paths", "open_capture", "read_frames", "total_size"]
+__all__ = ["FrameSource", "Progress", "expand_paths", "open_capture", "read_frames", "total_size"]
 
 _CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".gz")
 
@@ -187,18 +187,89 @@ def _iter_one(
             )
 
 
+class Progress(Protocol):
+    """Where a long read reports how far it got (the command line's progress bar)."""
+
+    def update(self, done_bytes: int, frames: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FrameSource:
+    """The frames of one or more capture sources, merged in time order: an iterator.
+
+    Iterating reads with the Python readers.  The native engine asks
+    ``plain_file`` whether this is one uncompressed capture file, which it then
+    reads itself, so no frame becomes a Python object unless it must.  Either
+    way, errors surface when reading starts, never at construction.
+    """
+
+    def __init__(
+        self, paths: Iterable[str | os.PathLike[str]], report: Callable[[Diagnostic], None]
+    ) -> None:
+        self._paths = list(paths)
+        self.report = report
+        """Receives capture diagnostics (truncated files...)."""
+        self.progress: Progress | None = None
+        """Told every few thousand frames how far the read got, and when it ends."""
+        self._frames: Iterator[Frame] | None = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self
+
+    def __next__(self) -> Frame:
+        if self._frames is None:
+            frames = _read(self._paths, self.report)
+            self._frames = frames if self.progress is None else self._counted(frames, self.progress)
+        return next(self._frames)
+
+    @staticmethod
+    def _counted(frames: Iterator[Frame], progress: Progress) -> Iterator[Frame]:
+        done = 0
+        try:
+            for n, fr in enumerate(frames, 1):
+                done += len(fr.data) + 16
+                if n & 4095 == 0:
+                    progress.update(done, n)
+                yield fr
+        finally:
+            progress.close()
+
+    def plain_file(self) -> Path | None:
+        """The one uncompressed pcap/pcapng file this source reads, or None.
+
+        Raises:
+            CaptureError: as reading would (missing, unreadable, not a capture).
+        """
+        files = expand_paths(self._paths)
+        if len(files) != 1:
+            return None
+        with open_capture(files[0]) as fp:
+            _sniff(files[0], fp)
+            if isinstance(fp.raw, _GzipRaw):
+                return None
+        return files[0]
+
+
 def read_frames(
     paths: Iterable[str | os.PathLike[str]], report: Callable[[Diagnostic], None]
-) -> Iterator[Frame]:
-    """Yield frames from one or more capture sources, merged in time order.
+) -> FrameSource:
+    """The frames of one or more capture sources, merged in time order.
 
     Args:
         paths: files or directories, as given on the command line.
         report: receives capture diagnostics (truncated files...).
 
-    Raises:
-        CaptureError: a source is missing, unreadable, or not a capture.
+    Iterating raises ``CaptureError`` when a source is missing, unreadable, or
+    not a capture.
     """
+    return FrameSource(paths, report)
+
+
+def _read(
+    paths: Iterable[str | os.PathLike[str]], report: Callable[[Diagnostic], None]
+) -> Iterator[Frame]:
+    """Yield the frames of every source, merged in time order and renumbered."""
     files = expand_paths(paths)
     if len(files) == 1:
         yield from _iter_one(files[0], report, 1)

@@ -6,7 +6,6 @@ import dataclasses
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
@@ -16,8 +15,7 @@ from ..analysis import AnalyzedCall
 from ..annotate.annotation import Annotation
 from ..annotate.knowledge import Severity
 from ..annotate.rules import rule_ids
-from ..capture.frame import Frame
-from ..capture.sources import expand_paths
+from ..capture.sources import FrameSource, expand_paths
 from ..filters import CallFilter
 from ..pipeline import Pipeline
 from ..render.json_report import JsonWriter, NdjsonWriter, SpoolPart, SpoolWriter
@@ -150,7 +148,7 @@ def analyze(
     n_jobs = auto_jobs(files) if jobs == "auto" else int(jobs)
     select = _Select(flt, min_sev, rules, fail_level)
 
-    def wrap(frames: Iterable[Frame]) -> Iterator[Frame]:
+    def wrap(frames: FrameSource) -> FrameSource:
         return progress_frames(frames, files, progress)
 
     if fmt in ("json", "ndjson"):

@@ -15,6 +15,7 @@
 //!   them, so one wording serves both engines.
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod crc32;
 pub mod decode;
 pub mod ntop;

@@ -9,9 +9,12 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use sipsniff_core::capture::{Fatal, Item, Reader, Stop};
 use sipsniff_core::decode::Addr;
 use sipsniff_core::scan::{Diag, Event, Flow, Scanner as Core};
 use sipsniff_core::sip::Start;
+use std::fs::File;
+use std::io::{BufReader, Read};
 
 /// Event kinds, the first item of each event tuple (mirrored in engine.py).
 const EV_MESSAGE: u8 = 0;
@@ -19,6 +22,9 @@ const EV_FALLBACK: u8 = 1;
 const EV_SLOW: u8 = 2;
 const EV_DIAG: u8 = 3;
 const EV_TICK: u8 = 4;
+const EV_SLOW_FRAME: u8 = 5;
+const EV_READ_STOP: u8 = 6;
+const EV_BAD_INTERFACE: u8 = 7;
 
 /// Diagnostic codes, the second item of a diagnostic event.
 const D_TRAILING: u8 = 0;
@@ -172,6 +178,75 @@ impl Scanner {
     }
 }
 
+/// A reader that counts the bytes it has read, for progress bars.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// An open capture file (classic pcap or pcapng, uncompressed).
+#[pyclass(module = "sipsniff._native")]
+struct FileReader {
+    reader: Reader<Counted<BufReader<File>>>,
+}
+
+/// Stop code and arguments, in `sipsniff/capture/wording.py`'s numbering.
+fn stop_code(s: Stop) -> (u8, (u64, u64)) {
+    match s {
+        Stop::CorruptRecord { length, offset } => (0, (u64::from(length), offset)),
+        Stop::InsideRecord { left } => (1, (left, 0)),
+        Stop::BlockHeaderCut => (2, (0, 0)),
+        Stop::BadBomInSection => (3, (0, 0)),
+        Stop::BadSectionLength(n) => (4, (u64::from(n), 0)),
+        Stop::SectionCut => (5, (0, 0)),
+        Stop::BadBlockLength { length, btype } => (6, (u64::from(length), u64::from(btype))),
+        Stop::BlockCut { btype } => (7, (u64::from(btype), 0)),
+        Stop::EpbTooShort => (8, (0, 0)),
+        Stop::SpbWithoutInterface => (9, (0, 0)),
+        Stop::PbTooShort => (10, (0, 0)),
+        Stop::IdbTooShort => (11, (0, 0)),
+    }
+}
+
+fn io_error(e: std::io::Error) -> PyErr {
+    PyErr::from(e)
+}
+
+#[pymethods]
+impl FileReader {
+    /// Open `path`.  Raises ValueError(kind, n) for a file that is no usable capture
+    /// (kind: "too-short", "bad-bom", "not-pcapng", "not-capture"), OSError otherwise.
+    #[new]
+    fn new(path: &str) -> PyResult<Self> {
+        let file = File::open(path).map_err(io_error)?;
+        let src = Counted {
+            inner: BufReader::with_capacity(1 << 20, file),
+            read: 0,
+        };
+        match Reader::open(src, 1) {
+            Ok(reader) => Ok(FileReader { reader }),
+            Err(Fatal::Io(e)) => Err(io_error(e)),
+            Err(f) => {
+                let (kind, n) = match f {
+                    Fatal::TooShort(n) => ("too-short", n),
+                    Fatal::BadBom => ("bad-bom", 0),
+                    Fatal::NotPcapng => ("not-pcapng", 0),
+                    _ => ("not-capture", 0),
+                };
+                Err(pyo3::exceptions::PyValueError::new_err((kind, n)))
+            }
+        }
+    }
+}
+
 #[pymethods]
 impl Scanner {
     /// `shard`: (index, count) of a sharded analysis, or None.
@@ -206,6 +281,79 @@ impl Scanner {
             }
         }
         Ok(out)
+    }
+
+    /// Read and scan up to `max_frames` frames of a file: (events, bytes read so far,
+    /// frames read so far, finished).  Raises OSError on a read error, with the
+    /// events of the frames before it lost (the Python reader loses them too).
+    fn scan_file<'py>(
+        &mut self,
+        py: Python<'py>,
+        file: &Bound<'py, FileReader>,
+        max_frames: usize,
+    ) -> PyResult<(Bound<'py, PyList>, u64, u64, bool)> {
+        let out = PyList::empty(py);
+        let mut f = file.borrow_mut();
+        let mut done = false;
+        for _ in 0..max_frames {
+            let item = match f.reader.next_item() {
+                Ok(item) => item,
+                Err(Fatal::Io(e)) => return Err(io_error(e)),
+                Err(_) => return Err(pyo3::exceptions::PyValueError::new_err(("not-pcapng", 0))),
+            };
+            match item {
+                Item::Frame(r) => {
+                    let data = f.reader.data();
+                    self.core.frame(
+                        r.number,
+                        r.ts_ns,
+                        r.linktype,
+                        data,
+                        r.orig_len,
+                        &mut self.events,
+                    );
+                    if matches!(self.events.first(), Some(Event::Slow)) {
+                        // the reference decoder takes this frame: it crosses whole
+                        self.events.remove(0);
+                        let fr = (
+                            r.number,
+                            r.ts_ns,
+                            r.linktype,
+                            PyBytes::new(py, data),
+                            r.orig_len,
+                            r.iface,
+                        );
+                        out.append((EV_SLOW_FRAME, fr))?;
+                    }
+                    if !self.events.is_empty() {
+                        self.drain(py, data, &out, 0)?;
+                    }
+                }
+                Item::BadInterface {
+                    frame,
+                    iface,
+                    interfaces,
+                } => {
+                    out.append((EV_BAD_INTERFACE, frame, iface, interfaces))?;
+                }
+                Item::Stop {
+                    frame,
+                    loaded,
+                    stop,
+                } => {
+                    let (code, args) = stop_code(stop);
+                    out.append((EV_READ_STOP, frame, loaded, code, args))?;
+                    done = true;
+                    break;
+                }
+                Item::End => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        let c = &self.core.counters;
+        Ok((out, f.reader.source().read, c.frames, done))
     }
 
     /// A UDP datagram the reference decoder found (fragments, tunnels...).
@@ -260,6 +408,7 @@ fn version() -> &'static str {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scanner>()?;
+    m.add_class::<FileReader>()?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     Ok(())
 }
