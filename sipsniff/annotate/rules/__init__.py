@@ -19,6 +19,7 @@ from ...diagnostics import Diagnostic, Stage, Trigger
 from ...dialogs.call import Call
 from ..annotation import Annotation
 from ._claims import claims
+from ._facts import CallFacts, facts_of
 
 __all__ = [
     "ManyCallRule",
@@ -39,7 +40,9 @@ class Rule(Protocol):
 
     A rule that only ever explains the error responses claimed for it
     (``_claims``) may set a class attribute ``claimed_only = True``: the runner
-    then skips it on the many calls with no error response at all.
+    then skips it on the many calls with no error response at all.  A rule may
+    also define ``applies(facts: CallFacts, errors: bool) -> bool``, a necessary
+    condition of its firing (``_facts``): the runner skips it when false.
     """
 
     id: str
@@ -117,11 +120,20 @@ def run_rules(
     """Run each rule on a call; a failing rule becomes a diagnostic, never an exception."""
     out: list[Annotation] = []
     errors: bool | None = None
+    facts: CallFacts | None = None
     for rule in rules:
         if getattr(rule, "claimed_only", False):
             if errors is None:
                 errors = bool(claims(call))
             if not errors:
+                continue
+        applies = getattr(rule, "applies", None)
+        if applies is not None:
+            if facts is None:
+                facts = facts_of(call)
+            if errors is None:
+                errors = bool(claims(call))
+            if not applies(facts, errors):
                 continue
         try:
             out.extend(rule.check(call))

@@ -36,6 +36,7 @@ from ._common import (
     quote,
     sentences,
 )
+from ._facts import CallFacts
 
 __all__ = ["AckMissingRule"]
 
@@ -51,6 +52,11 @@ class AckMissingRule:
 
     id = "ack-missing"
     description = "A 2xx to INVITE was retransmitted and no ACK arrived (NAT, SIP ALG, Contact)."
+
+    @staticmethod
+    def applies(facts: CallFacts, errors: bool) -> bool:
+        """Only INVITE transactions with a 2xx are read."""
+        return facts.invite_ok
 
     def check(self, call: Call) -> Iterator[Annotation]:
         msgs = call.messages

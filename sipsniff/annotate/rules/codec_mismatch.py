@@ -29,6 +29,7 @@ from ..knowledge import Severity
 from . import register
 from ._claims import claimed_by
 from ._common import evidence, quote, response_facts
+from ._facts import CallFacts
 
 __all__ = ["CodecMismatchRule", "Exchange", "codec_key", "offer_answer", "voice_codecs"]
 
@@ -98,6 +99,11 @@ class CodecMismatchRule:
 
     id = "codec-mismatch"
     description = "488/606/415, or an SDP answer with no codec in common with the offer."
+
+    @staticmethod
+    def applies(facts: CallFacts, errors: bool) -> bool:
+        """A 488/606/415 is a claimed error; a bad answer needs an offer and an answer."""
+        return errors or facts.sdp >= 2
 
     def check(self, call: Call) -> Iterator[Annotation]:
         yield from self._rejections(call)

@@ -26,6 +26,7 @@ from ..annotation import Annotation
 from ..knowledge import Severity
 from . import register
 from ._common import evidence, ip_kind, sentences
+from ._facts import CallFacts
 from .codec_mismatch import offer_answer
 
 __all__ = ["MediaDirectionRule", "media_problems"]
@@ -57,6 +58,11 @@ class MediaDirectionRule:
 
     id = "media-direction"
     description = "sendonly/recvonly/inactive or 0.0.0.0 in a call's first offer or answer."
+
+    @staticmethod
+    def applies(facts: CallFacts, errors: bool) -> bool:
+        """Only offer/answer exchanges are read: two SDP bodies at least."""
+        return facts.sdp >= 2
 
     def check(self, call: Call) -> Iterator[Annotation]:
         parts: list[str] = []

@@ -35,6 +35,7 @@ from ._common import (
     quote,
     sentences,
 )
+from ._facts import CallFacts
 
 __all__ = ["SessionTimerRule", "session_expires"]
 
@@ -79,6 +80,11 @@ class SessionTimerRule:
 
     id = "session-timer-expired"
     description = "The call ended when its RFC 4028 session timer expired without a refresh."
+
+    @staticmethod
+    def applies(facts: CallFacts, errors: bool) -> bool:
+        """An answered INVITE and a BYE are both required."""
+        return facts.invite_ok and facts.bye
 
     def check(self, call: Call) -> Iterator[Annotation]:
         msgs = call.messages
