@@ -30,7 +30,7 @@ from .decode.payload import Endpoint, Transport
 from .diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .sip.headers import Headers
 from .sip.message import SipMessage
-from .sip.sdp import parse_sdp
+from .sip.sdp import Media, Sdp, parse_sdp
 
 __all__ = [
     "ENGINES",
@@ -131,8 +131,15 @@ def message(ev: tuple[Any, ...]) -> SipMessage:
     method, status, reason, uri, raw, hstart, hend, body_off, hot, call_id, cseq_num, cseq_m = (
         fields
     )
-    branch, from_tag, to_tag, is_sdp = tail
+    branch, from_tag, to_tag, sdp = tail
     body = raw[body_off:]
+    if sdp.__class__ is tuple:  # parsed by the core: (session fields..., media tuples)
+        o, sid, ver, conn, direction, media = sdp
+        sdp = _new(Sdp, (o, sid, ver, conn, direction, tuple([_new(Media, m) for m in media]), ()))
+    elif sdp:  # an SDP body the core left to the reference parser
+        sdp = parse_sdp(body)
+    else:
+        sdp = None
     return _new(
         SipMessage,
         (
@@ -154,7 +161,7 @@ def message(ev: tuple[Any, ...]) -> SipMessage:
             branch,
             from_tag,
             to_tag,
-            parse_sdp(body) if is_sdp else None,
+            sdp,
             (),
             (),
         ),

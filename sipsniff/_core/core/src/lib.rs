@@ -20,4 +20,5 @@ pub mod crc32;
 pub mod decode;
 pub mod ntop;
 pub mod scan;
+pub mod sdp;
 pub mod sip;

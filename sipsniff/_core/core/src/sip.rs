@@ -165,6 +165,8 @@ pub struct Message {
     pub to_tag: String,
     /// The body is SDP (`parse_sdp` must read it).
     pub sdp: bool,
+    /// That SDP, when the native parser could read it (else Python parses it).
+    pub parsed_sdp: Option<crate::sdp::Sdp>,
 }
 
 impl Message {
@@ -383,6 +385,7 @@ pub fn parse(d: &[u8], start: Start, hstart: usize) -> Parsed {
     };
     let from_tag = header_tag(get(Hot::From).unwrap_or(""));
     let to_tag = header_tag(get(Hot::To).unwrap_or(""));
+    let parsed_sdp = if sdp { crate::sdp::parse(body) } else { None };
     Some(Message {
         start,
         hstart,
@@ -396,6 +399,7 @@ pub fn parse(d: &[u8], start: Start, hstart: usize) -> Parsed {
         from_tag,
         to_tag,
         sdp,
+        parsed_sdp,
     })
 }
 

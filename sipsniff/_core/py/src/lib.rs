@@ -8,11 +8,13 @@
 //! `sipsniff/_native.pyi` types this module for mypy.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use sipsniff_core::capture::{Fatal, Item, Reader, Stop};
 use sipsniff_core::decode::Addr;
 use sipsniff_core::scan::{Diag, Event, Flow, Scanner as Core};
-use sipsniff_core::sip::Start;
+use sipsniff_core::sdp::Sdp;
+use sipsniff_core::sip::{Hot, Start};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 
@@ -36,6 +38,53 @@ const D_TIME_JUMP: u8 = 3;
 struct Scanner {
     core: Core,
     events: Vec<Event>,
+    /// Address texts already made, so each address is one Python string
+    /// (bounded like the Python decoder's cache).
+    addrs: HashMap<Addr, Py<PyString>>,
+}
+
+const ADDR_CACHE_MAX: usize = 65_536;
+
+/// The canonical name of a hot header, interned once.
+fn hot_name(py: Python<'_>, h: Hot) -> &Bound<'_, PyString> {
+    match h {
+        Hot::CallId => pyo3::intern!(py, "call-id"),
+        Hot::CSeq => pyo3::intern!(py, "cseq"),
+        Hot::From => pyo3::intern!(py, "from"),
+        Hot::To => pyo3::intern!(py, "to"),
+        Hot::Via => pyo3::intern!(py, "via"),
+        Hot::ContentLength => pyo3::intern!(py, "content-length"),
+        Hot::ContentType => pyo3::intern!(py, "content-type"),
+    }
+}
+
+/// An `Sdp` as the tuple `engine.py` turns into `sdp.Sdp` (media as `sdp.Media` tuples).
+fn sdp_tuple<'py>(py: Python<'py>, s: &Sdp) -> PyResult<Bound<'py, PyTuple>> {
+    let media = s
+        .media
+        .iter()
+        .map(|m| {
+            (
+                m.kind.as_str(),
+                m.port,
+                m.proto.as_str(),
+                PyTuple::new(py, &m.formats)?,
+                PyTuple::new(py, &m.codecs)?,
+                m.connection.as_str(),
+                m.direction.as_str(),
+            )
+                .into_pyobject(py)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    (
+        s.origin_addr.as_str(),
+        s.session_id.as_str(),
+        s.version.as_str(),
+        s.connection.as_str(),
+        s.direction.as_str(),
+        PyTuple::new(py, media)?,
+    )
+        .into_pyobject(py)
 }
 
 fn parse_addr(s: &str) -> PyResult<Addr> {
@@ -53,6 +102,19 @@ fn lossy(b: &[u8]) -> String {
 }
 
 impl Scanner {
+    /// The address as text, one Python string per address.
+    fn addr<'py>(&mut self, py: Python<'py>, a: Addr) -> Bound<'py, PyString> {
+        if let Some(s) = self.addrs.get(&a) {
+            return s.bind(py).clone();
+        }
+        if self.addrs.len() >= ADDR_CACHE_MAX {
+            self.addrs.clear();
+        }
+        let s = PyString::new(py, &a.text());
+        self.addrs.insert(a, s.clone().unbind());
+        s
+    }
+
     /// Convert the pending events into tuples; `frames`/`index` name the batch
     /// item a `Slow` event refers to.
     fn drain<'py>(
@@ -62,7 +124,8 @@ impl Scanner {
         list: &Bound<'py, PyList>,
         slow_index: usize,
     ) -> PyResult<()> {
-        for ev in self.events.drain(..) {
+        let mut events = std::mem::take(&mut self.events);
+        for ev in events.drain(..) {
             let item: Bound<'py, PyTuple> = match ev {
                 Event::Message {
                     frame,
@@ -88,18 +151,15 @@ impl Scanner {
                     };
                     let hot = PyDict::new(py);
                     for (k, v) in &msg.hot {
-                        hot.set_item(k.name(), v)?;
+                        hot.set_item(hot_name(py, *k), v)?;
                     }
-                    let call_id = msg
-                        .get(sipsniff_core::sip::Hot::CallId)
-                        .unwrap_or("")
-                        .to_owned();
+                    let call_id = msg.get(Hot::CallId).unwrap_or("").to_owned();
                     let head = (
                         frame,
                         ts_ns,
-                        flow.src.text(),
+                        self.addr(py, flow.src),
                         flow.sport,
-                        flow.dst.text(),
+                        self.addr(py, flow.dst),
                         flow.dport,
                     );
                     let fields = (
@@ -116,8 +176,12 @@ impl Scanner {
                         msg.cseq_num,
                         msg.cseq_method,
                     );
-                    let tail = (msg.branch, msg.from_tag, msg.to_tag, msg.sdp);
-                    let t = PyTuple::new(
+                    let sdp: Bound<'py, PyAny> = match (&msg.parsed_sdp, msg.sdp) {
+                        (Some(s), _) => sdp_tuple(py, s)?.into_any(),
+                        (None, flag) => flag.into_pyobject(py)?.to_owned().into_any(),
+                    };
+                    let tail = (msg.branch, msg.from_tag, msg.to_tag, sdp);
+                    PyTuple::new(
                         py,
                         [
                             EV_MESSAGE.into_pyobject(py)?.into_any(),
@@ -125,8 +189,7 @@ impl Scanner {
                             fields.into_pyobject(py)?.into_any(),
                             tail.into_pyobject(py)?.into_any(),
                         ],
-                    )?;
-                    t
+                    )?
                 }
                 Event::Fallback {
                     frame,
@@ -174,6 +237,7 @@ impl Scanner {
             };
             list.append(item)?;
         }
+        self.events = events; // keep the allocation
         Ok(())
     }
 }
@@ -256,6 +320,7 @@ impl Scanner {
         Scanner {
             core: Core::new(shard),
             events: Vec::with_capacity(16),
+            addrs: HashMap::new(),
         }
     }
 
