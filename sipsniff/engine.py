@@ -21,6 +21,7 @@ bytes), and words the core's diagnostic codes.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
@@ -30,6 +31,7 @@ from .decode.payload import Endpoint, Transport
 from .diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .sip.headers import Headers
 from .sip.message import SipMessage
+from .sip.message import parse_datagram as reference_parse
 from .sip.sdp import Media, Sdp, parse_sdp
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "message",
     "native_module",
     "open_file",
+    "parse_datagram",
     "reader_diagnostic",
     "select",
     "selected",
@@ -128,6 +131,43 @@ _new = tuple.__new__
 def message(ev: tuple[Any, ...]) -> SipMessage:
     """The ``SipMessage`` of a native message event, as ``parse_datagram`` builds it."""
     _, (frame, ts_ns, src, sport, dst, dport), fields, tail = ev
+    return _build(
+        frame, ts_ns, _new(Endpoint, (src, sport)), _new(Endpoint, (dst, dport)), Transport.UDP,
+        fields, tail,
+    )  # fmt: skip
+
+
+def parse_datagram(
+    data: bytes,
+    frame: int,
+    ts_ns: int,
+    src: Endpoint,
+    dst: Endpoint,
+    transport: str,
+    start: re.Match[bytes] | None = None,
+) -> tuple[SipMessage, int]:
+    """``sip.message.parse_datagram`` with the native parser first (same result).
+
+    The framer calls it for each complete message of a TCP stream; what the
+    core does not call clean goes to the reference parser, problems and all.
+    """
+    mod = native_module()
+    parts = mod.parse_message(data) if mod is not None else None
+    if parts is None:
+        return reference_parse(data, frame, ts_ns, src, dst, transport, start)
+    msg = _build(frame, ts_ns, src, dst, transport, *parts)
+    return msg, len(msg.raw)
+
+
+def _build(
+    frame: int,
+    ts_ns: int,
+    src: Endpoint,
+    dst: Endpoint,
+    transport: str,
+    fields: tuple[Any, ...],
+    tail: tuple[Any, ...],
+) -> SipMessage:
     method, status, reason, uri, raw, hstart, hend, body_off, hot, call_id, cseq_num, cseq_m = (
         fields
     )
@@ -145,9 +185,9 @@ def message(ev: tuple[Any, ...]) -> SipMessage:
         (
             frame,
             ts_ns,
-            _new(Endpoint, (src, sport)),
-            _new(Endpoint, (dst, dport)),
-            Transport.UDP,
+            src,
+            dst,
+            transport,
             method,
             status,
             reason,

@@ -13,7 +13,7 @@ use sipsniff_core::capture::{Fatal, Item, Reader, Stop};
 use sipsniff_core::decode::Addr;
 use sipsniff_core::scan::{Diag, Event, Flow, Scanner as Core};
 use sipsniff_core::sdp::Sdp;
-use sipsniff_core::sip::{Hot, Start};
+use sipsniff_core::sip::{Hot, Message, Start};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -134,26 +134,7 @@ impl Scanner {
                     bytes,
                     msg,
                 } => {
-                    let raw = &buf[bytes.clone()];
-                    let (method, status, reason, uri) = match &msg.start {
-                        Start::Request { method, uri } => (
-                            lossy(&raw[method.clone()]),
-                            0u16,
-                            String::new(),
-                            lossy(&raw[uri.clone()]),
-                        ),
-                        Start::Response { status, reason } => (
-                            String::new(),
-                            *status,
-                            reason.clone().map(|r| lossy(&raw[r])).unwrap_or_default(),
-                            String::new(),
-                        ),
-                    };
-                    let hot = PyDict::new(py);
-                    for (k, v) in &msg.hot {
-                        hot.set_item(hot_name(py, *k), v)?;
-                    }
-                    let call_id = msg.get(Hot::CallId).unwrap_or("").to_owned();
+                    let (fields, tail) = message_parts(py, &buf[bytes], &msg)?;
                     let head = (
                         frame,
                         ts_ns,
@@ -162,32 +143,13 @@ impl Scanner {
                         self.addr(py, flow.dst),
                         flow.dport,
                     );
-                    let fields = (
-                        method,
-                        status,
-                        reason,
-                        uri,
-                        PyBytes::new(py, &raw[..msg.end]),
-                        msg.hstart,
-                        msg.hend,
-                        msg.body_off,
-                        hot,
-                        call_id,
-                        msg.cseq_num,
-                        msg.cseq_method,
-                    );
-                    let sdp: Bound<'py, PyAny> = match (&msg.parsed_sdp, msg.sdp) {
-                        (Some(s), _) => sdp_tuple(py, s)?.into_any(),
-                        (None, flag) => flag.into_pyobject(py)?.to_owned().into_any(),
-                    };
-                    let tail = (msg.branch, msg.from_tag, msg.to_tag, sdp);
                     PyTuple::new(
                         py,
                         [
                             EV_MESSAGE.into_pyobject(py)?.into_any(),
                             head.into_pyobject(py)?.into_any(),
-                            fields.into_pyobject(py)?.into_any(),
-                            tail.into_pyobject(py)?.into_any(),
+                            fields.into_any(),
+                            tail.into_any(),
                         ],
                     )?
                 }
@@ -464,6 +426,75 @@ impl Scanner {
     }
 }
 
+/// A clean message's fields and tail, as `engine.message` unpacks them.
+fn message_parts<'py>(
+    py: Python<'py>,
+    raw: &[u8],
+    msg: &Message,
+) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyTuple>)> {
+    let (method, status, reason, uri) = match &msg.start {
+        Start::Request { method, uri } => (
+            lossy(&raw[method.clone()]),
+            0u16,
+            String::new(),
+            lossy(&raw[uri.clone()]),
+        ),
+        Start::Response { status, reason } => (
+            String::new(),
+            *status,
+            reason.clone().map(|r| lossy(&raw[r])).unwrap_or_default(),
+            String::new(),
+        ),
+    };
+    let hot = PyDict::new(py);
+    for (k, v) in &msg.hot {
+        hot.set_item(hot_name(py, *k), v)?;
+    }
+    let call_id = msg.get(Hot::CallId).unwrap_or("").to_owned();
+    let fields = (
+        method,
+        status,
+        reason,
+        uri,
+        PyBytes::new(py, &raw[..msg.end]),
+        msg.hstart,
+        msg.hend,
+        msg.body_off,
+        hot,
+        call_id,
+        msg.cseq_num,
+        msg.cseq_method.as_str(),
+    );
+    let sdp: Bound<'py, PyAny> = match (&msg.parsed_sdp, msg.sdp) {
+        (Some(s), _) => sdp_tuple(py, s)?.into_any(),
+        (None, flag) => flag.into_pyobject(py)?.to_owned().into_any(),
+    };
+    let tail = (
+        msg.branch.as_str(),
+        msg.from_tag.as_str(),
+        msg.to_tag.as_str(),
+        sdp,
+    );
+    Ok((fields.into_pyobject(py)?, tail.into_pyobject(py)?))
+}
+
+/// Parse one complete SIP message (a TCP stream's, framing done): the fields and
+/// tail of a message event, or None when the reference parser must read it.
+#[pyfunction]
+fn parse_message<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyBytes>,
+) -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyTuple>)>> {
+    let d = data.as_bytes();
+    let Some((start, hstart)) = sipsniff_core::sip::start_line(d) else {
+        return Ok(None);
+    };
+    match sipsniff_core::sip::parse(d, start, hstart) {
+        Some(m) => Ok(Some(message_parts(py, d, &m)?)),
+        None => Ok(None),
+    }
+}
+
 /// The native core's version, for `sipsniff --version`.
 #[pyfunction]
 fn version() -> &'static str {
@@ -475,5 +506,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scanner>()?;
     m.add_class::<FileReader>()?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_message, m)?)?;
     Ok(())
 }
