@@ -31,7 +31,7 @@ from .diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .dialogs.call import Call
 from .dialogs.tracker import DialogTracker
 from .sip.framing import SipFramer
-from .sip.message import SipMessage
+from .sip.message import SipMessage, parse_datagram
 
 __all__ = ["Pipeline", "analyze", "belonging"]
 
@@ -78,8 +78,14 @@ class Pipeline:
             self._report if self._primary else _ignore
         )
         """Where capture and decode problems go: only shard 0 reports what all shards see."""
+        self.engine = engine.select(engine_name) if engine_name else engine.selected()
         self.decoder = Decoder(self.source_report)
-        self.framer = SipFramer(self._report, shard)
+        self.framer = SipFramer(
+            self._report,
+            shard,
+            budget=self.decoder.budget,  # one allowance for every reassembly buffer
+            parse=engine.parse_datagram if self.engine == "native" else parse_datagram,
+        )
         self.tracker = DialogTracker(self._report, max_open_dialogs)
         self.rules = list(all_rules() if rules is None else rules)
         self.cross_rules = list(many_rules() if cross_rules is None else cross_rules)
@@ -89,7 +95,6 @@ class Pipeline:
         self._finished = False
         self.late_annotations: dict[str, list[Annotation]] = {}
         """Cross-call annotations by Call-ID, filled by ``finish``."""
-        self.engine = engine.select(engine_name) if engine_name else engine.selected()
         native = engine.native_module() if self.engine == "native" else None
         self._scanner: Any = native.Scanner(shard) if native is not None else None
         self._pulling: list[Frame] | None = None

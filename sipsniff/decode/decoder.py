@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from ..capture.frame import Frame, LinkType
 from ..diagnostics import Diagnostic, Stage, Trigger
+from .budget import ReassemblyBudget
 from .fragments import Reassembler
 from .link import ETH_IPV4, ETH_IPV6, KNOWN_LINKTYPES, network_offset
 from .payload import Endpoint, Payload, Transport
@@ -95,11 +96,15 @@ class DecodeStats:
 class Decoder:
     """Sans-I/O decoder: ``feed(frame)`` returns the payloads that frame completes."""
 
-    def __init__(self, report: Callable[[Diagnostic], None]) -> None:
+    def __init__(
+        self, report: Callable[[Diagnostic], None], budget: ReassemblyBudget | None = None
+    ) -> None:
         self._report = report
         self.stats = DecodeStats()
-        self.fragments = Reassembler(report)
-        self.tcp = TcpReassembler(report)
+        self.budget = budget if budget is not None else ReassemblyBudget()
+        """The one memory allowance of IP fragments, TCP and (passed on) SIP framing."""
+        self.fragments = Reassembler(report, self.budget)
+        self.tcp = TcpReassembler(report, self.budget)
         self._addr: dict[bytes, str] = {}
         self._unknown_linktypes: set[int] = set()
 

@@ -11,22 +11,54 @@ Rules:
   next start line; the skipped bytes are reported.
 - No message may exceed ``MAX_SIP_MESSAGE``; a larger one is reported and
   skipped, so a hostile Content-Length cannot make us buffer without end.
+
+Cost: linear in the stream's bytes, whatever the segment sizes.  A stream's
+unfinished message lives in a ``bytearray`` that segments are appended to and
+finished messages are cut from the front of (CPython makes both amortised
+O(1) per byte, bpo-19087, as h11's receive buffer notes); a segment that
+arrives on an empty buffer is framed in place, without a copy.  The search for
+the end of the header resumes where the previous segment's search stopped,
+and once the header is complete its Content-Length is remembered, so a large
+body in small segments is never scanned again.  Which frames carried which
+bytes (``marks``) is kept in two arrays consumed from the front.
+
+Memory: each stream's unfinished message (and its marks) is counted in a
+``ReassemblyBudget`` shared with TCP and IP reassembly; when the budget evicts
+a stream, the message is dropped with one ``reasm-overflow`` diagnostic and the
+stream resynchronises quietly on the next start line, as after a capture gap.
+The tail of at most 64 bytes kept while resynchronising (a start line may
+begin in it) is not counted: it is bounded per stream, and counting it made an
+evicted stream's tail, back after every segment, the next one evicted, again
+and again (66,000 times on a capture of 1,500 stuffed streams).
 """
 
 from __future__ import annotations
 
 import re
 import zlib
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final
 
-from ..decode.payload import Payload, Transport
+from ..decode.budget import ReassemblyBudget
+from ..decode.payload import Endpoint, Payload, Transport
 from ..diagnostics import DecodeError, Diagnostic, Stage, Trigger
 from .grammar import RESYNC, START_LINE
 from .message import SipMessage, parse_datagram
 
-__all__ = ["MAX_SIP_MESSAGE", "MAX_STREAMS", "NEED_DATA", "NOT_SIP", "SipFramer", "frame_one"]
+__all__ = [
+    "MAX_SIP_MESSAGE",
+    "MAX_STREAMS",
+    "NEED_DATA",
+    "NOT_SIP",
+    "Parser",
+    "SipFramer",
+    "frame_one",
+]
+
+Parser = Callable[[bytes, int, int, Endpoint, Endpoint, str], tuple[SipMessage, int]]
+"""``parse_datagram``'s shape: (data, frame, ts_ns, src, dst, transport) -> (message, end)."""
 
 # Kamailio and OpenSIPS read buffers are 64 KiB (BUF_SIZE 65535) and sngrep caps
 # payloads at 10 KiB (MAX_SIP_PAYLOAD); 256 KiB leaves room for large SDP/MIME
@@ -40,6 +72,12 @@ NEED_DATA: Final = -1
 NOT_SIP: Final = -2
 """``frame_one`` result: the buffer does not start with a SIP start line."""
 _TOO_BIG: Final = -3
+
+# ``_Stream.total`` before a message's header is complete.
+_NO_START_LINE: Final = -1
+_IN_HEADER: Final = 0
+# Budget cost of one mark (two 8-byte array items).
+_MARK_COST: Final = 16
 
 # Ports that carried SIP (plus the registered ones): junk there is reported.
 _WELL_KNOWN_PORTS = (5060, 5061)
@@ -62,7 +100,7 @@ def shard_of(message: bytes, count: int) -> int:
     return zlib.crc32(m.group(1).rstrip()) % count if m else 0
 
 
-def frame_one(buf: bytes, pos: int = 0) -> int:
+def frame_one(buf: bytes | bytearray, pos: int = 0) -> int:
     """Length of the complete message at ``buf[pos:]``, or NEED_DATA / NOT_SIP.
 
     Content-Length is required for streams; when it is missing the body is
@@ -87,7 +125,7 @@ def frame_one(buf: bytes, pos: int = 0) -> int:
     return total
 
 
-def _could_start(frag: bytes) -> bool:
+def _could_start(frag: bytes | bytearray) -> bool:
     """True when ``frag`` is a plausible prefix of a start line."""
     if not frag:
         return True
@@ -97,45 +135,185 @@ def _could_start(frag: bytes) -> bool:
     return head.isalpha() and head.isupper() and len(head) <= 20
 
 
-def _partial_sip(buf: bytes) -> bool:
+def _partial_sip(buf: bytes | bytearray) -> bool:
     """Is this leftover the start of a SIP message (not junk kept while resynchronising)?"""
     rest = buf.lstrip(b"\r\n")
     return bool(rest) and frame_one(rest) == NEED_DATA
 
 
 class _Stream:
-    __slots__ = ("buf", "dropping", "first_frame", "marks", "synced")
+    __slots__ = (
+        "at",
+        "base",
+        "buf",
+        "charged",
+        "dropping",
+        "ends",
+        "first_frame",
+        "frames",
+        "head",
+        "junk",
+        "scan",
+        "sid",
+        "synced",
+        "total",
+    )
 
-    def __init__(self) -> None:
-        self.buf = b""
+    def __init__(self, sid: int) -> None:
+        self.sid = sid
+        self.buf = bytearray()
+        """What a segment left unfinished: the start of a message (or junk kept while
+        resynchronising); empty between messages."""
         self.first_frame = 0
         self.synced = False
         self.dropping = False
         """Discarding the rest of an oversized header block: no resync reports."""
-        self.marks: list[tuple[int, int]] = []
-        """(end offset in ``buf``, frame) of each chunk appended: which frames carried
-        which bytes, so a message can name all its segments."""
+        self.base = 0
+        """Stream offset of ``buf[0]``: marks hold stream offsets, so cutting the front
+        of ``buf`` moves none of them."""
+        self.ends = array("q")
+        self.frames = array("q")
+        """The marks: stream offset where each chunk appended ends, and its frame.  Which
+        frames carried which bytes, so a message can name all its segments."""
+        self.head = 0
+        """First mark not wholly consumed."""
+        self.at = -1
+        """Where in ``buf`` the message starts that ``scan`` and ``total`` describe."""
+        self.scan = 0
+        """How far ``buf`` was searched (for the start line's end, then the header's)."""
+        self.total = _NO_START_LINE
+        """The message's length once its header is complete (``_IN_HEADER`` before)."""
+        self.junk = False
+        """``buf`` is the tail kept while resynchronising, not the start of a message."""
+        self.charged = 0
+        """What the budget counts for this stream."""
+
+    def clear(self) -> None:
+        self.buf = bytearray()
+        self.base = 0
+        self.ends = array("q")
+        self.frames = array("q")
+        self.head = 0
+        self.at = -1
+
+    def append(self, data: bytes, frame: int) -> None:
+        buf = self.buf
+        buf += data
+        self.ends.append(self.base + len(buf))
+        self.frames.append(frame)
+
+    def keep(self, data: bytes, pos: int, frame: int) -> None:
+        """Keep ``data[pos:]``, left by a segment framed in place on an empty buffer."""
+        self.buf = bytearray(memoryview(data)[pos:])
+        self.base = 0
+        self.ends = array("q", (len(self.buf),))
+        self.frames = array("q", (frame,))
+        self.head = 0
+        self.at = self.at - pos if self.at >= pos else -1
+        self.scan -= pos
+
+    def consume(self, n: int) -> None:
+        """Cut the first ``n`` bytes (framed or skipped)."""
+        del self.buf[:n]
+        base = self.base = self.base + n
+        self.at = self.at - n if self.at >= n else -1
+        self.scan -= n
+        ends, head = self.ends, self.head
+        while head < len(ends) and ends[head] <= base:
+            head += 1
+        if head > 64 and 2 * head > len(ends):
+            del ends[:head]
+            del self.frames[:head]
+            head = 0
+        self.head = head
 
     def frames_of(self, start: int, end: int) -> tuple[int, ...]:
-        """Frames whose bytes overlap ``buf[start:end]``, in order."""
+        """Frames whose bytes overlap ``buf[start:end]``, in order.
+
+        Messages are asked for in stream order, so the marks before ``end`` are
+        passed for good.
+        """
+        a, b = self.base + start, self.base + end
+        ends, frames = self.ends, self.frames
         out: list[int] = []
-        prev = 0
-        for stop, frame in self.marks:
-            if stop > start and prev < end and (not out or out[-1] != frame):
-                out.append(frame)
-            prev = stop
-            if prev >= end:
+        n = len(ends)
+        i = self.head
+        while i < n:
+            stop = ends[i]
+            if stop > a and (not out or out[-1] != frames[i]):
+                out.append(frames[i])
+            if stop >= b:
                 break
+            i += 1
+        while self.head < n and ends[self.head] <= b:
+            self.head += 1
         return tuple(out)
+
+    def size(self) -> int:
+        """What the budget counts: the bytes and the marks of an unfinished message."""
+        if not self.buf or self.junk:
+            return 0
+        return len(self.buf) + _MARK_COST * (len(self.ends) - self.head)
+
+
+def _frame_at(st: _Stream, buf: bytes | bytearray, pos: int) -> int:
+    """``frame_one(buf, pos)``, resuming where the last call for the same message stopped.
+
+    ``buf`` only grows at its end between calls for one message (``consume``
+    and ``keep`` shift ``at`` and ``scan`` with it), so what was searched need
+    not be searched again: a start line ends with a newline, and the header
+    with the first CRLF CRLF after it.  The answers are ``frame_one``'s.
+    """
+    n = len(buf)
+    if st.at != pos:
+        st.at = pos
+        st.scan = pos
+        st.total = _NO_START_LINE
+    total = st.total
+    if total > 0:
+        return total if n - pos >= total else NEED_DATA
+    if total == _NO_START_LINE:
+        if buf.find(b"\n", st.scan) < 0:
+            # no line end yet, so no start line (START_LINE ends with one)
+            st.scan = n
+            if n - pos < 2048:
+                return NEED_DATA if _could_start(buf[pos:]) else NOT_SIP
+            return NOT_SIP
+        if START_LINE.match(buf, pos) is None:
+            return NOT_SIP  # a complete first line that is not a start line
+        st.total = _IN_HEADER
+        st.scan = pos
+    end = buf.find(b"\r\n\r\n", max(st.scan - 3, pos))
+    if end < 0:
+        st.scan = n
+        return NEED_DATA if n - pos <= MAX_SIP_MESSAGE else _TOO_BIG
+    end += 4
+    m = _CL.search(buf, pos, end)
+    total = end - pos + (int(m.group(1)) if m else 0)
+    if total > MAX_SIP_MESSAGE:
+        return _TOO_BIG
+    st.total = total
+    return total if n - pos >= total else NEED_DATA
 
 
 class SipFramer:
     """Turns payloads into SIP messages; one buffer per TCP stream direction."""
 
     def __init__(
-        self, report: Callable[[Diagnostic], None], shard: tuple[int, int] | None = None
+        self,
+        report: Callable[[Diagnostic], None],
+        shard: tuple[int, int] | None = None,
+        *,
+        budget: ReassemblyBudget | None = None,
+        parse: Parser = parse_datagram,
     ) -> None:
         self._report = report
+        self._parse_message = parse
+        """Parses one complete message (``parse_datagram``'s contract); the native
+        engine passes its own, which hands unusual messages back to the reference."""
+        self.budget = budget if budget is not None else ReassemblyBudget()
+        """Counts the stream buffers, shared with TCP and IP reassembly (may be replaced
+        before the first payload)."""
         self._shard = shard
         """(index, count): parse only the messages ``shard_of`` gives this index; the
         framing itself (and what it reports) is done by every shard alike, and
@@ -168,7 +346,7 @@ class SipFramer:
         if self._shard is not None and self._foreign(data):
             return
         try:
-            msg = parse_datagram(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)[0]
+            msg = self._parse_message(data, p.frame, p.ts_ns, p.src, p.dst, p.transport)[0]
             if len(segments) > 1:
                 msg = msg._replace(segments=segments)
         except DecodeError as exc:
@@ -274,13 +452,14 @@ class SipFramer:
                 return
             if len(streams) >= MAX_STREAMS:
                 sid, old = streams.popitem(last=False)
+                self.budget.release(old)
                 if old.buf:
                     self._framing_diag(
                         old.first_frame,
                         Trigger.REASM_OVERFLOW,
                         f"too many TCP streams: {len(old.buf)} buffered bytes of stream {sid} dropped",
                     )
-            st = streams[p.stream] = _Stream()
+            st = streams[p.stream] = _Stream(p.stream)
         else:
             streams.move_to_end(p.stream)
         if p.gap and st.buf:
@@ -289,8 +468,7 @@ class SipFramer:
                 Trigger.TCP_GAP,
                 f"{len(st.buf)} bytes of an unfinished message lost before a capture gap",
             )
-            st.buf = b""
-            st.marks = []
+            st.clear()
         if p.gap:
             # The gap is already reported (reassembly's tcp-gap, and above when it cut
             # a message): skipping to the next start line needs no line of its own.
@@ -300,9 +478,10 @@ class SipFramer:
         if data:
             if not st.buf:
                 st.first_frame = p.frame
-            st.buf = st.buf + data if st.buf else data
-            st.marks.append((len(st.buf), p.frame))
-            self._drain(st, p, out)
+                self._drain(st, data, p, out)  # framed in place: no copy
+            else:
+                st.append(data, p.frame)
+                self._drain(st, st.buf, p, out)
         if p.end:
             if _partial_sip(st.buf):
                 self._framing_diag(
@@ -312,9 +491,35 @@ class SipFramer:
                     f"({len(st.buf)} bytes never completed)",
                 )
             del streams[p.stream]
+            self.budget.release(st)
+        elif st.charged or st.buf:
+            size = st.size()
+            if size != st.charged:
+                st.charged = size
+                self.budget.hold(st, size, self._evicted, p.frame)
 
-    def _drain(self, st: _Stream, p: Payload, out: list[SipMessage]) -> None:
-        buf = st.buf
+    def _evicted(self, st: _Stream, frame: int) -> None:
+        """The budget gave up on this stream's unfinished message: drop it, say so."""
+        st.charged = 0
+        if not st.buf:
+            return
+        self._framing_diag(
+            st.frames[st.head],
+            Trigger.REASM_OVERFLOW,
+            f"reassembly memory budget ({self.budget.limit} bytes) exceeded at frame {frame}: "
+            f"{len(st.buf)} buffered bytes of an unfinished message on TCP stream {st.sid} dropped",
+        )
+        st.clear()
+        # the rest of the message is skipped up to the next start line, quietly
+        st.synced = False
+        st.dropping = True
+
+    def _drain(
+        self, st: _Stream, buf: bytes | bytearray, p: Payload, out: list[SipMessage]
+    ) -> None:
+        """Frame what ``buf`` holds: ``st.buf`` itself, or a segment on an empty buffer."""
+        framed = buf is st.buf
+        junk = False
         pos = 0
         n = len(buf)
         while pos < n:
@@ -322,11 +527,15 @@ class SipFramer:
                 pos += 1  # keep-alive CRLFs
             if pos >= n:
                 break
-            length = frame_one(buf, pos)
+            length = _frame_at(st, buf, pos)
             if length > 0:
                 st.synced = True
                 st.dropping = False
-                self._parse(buf[pos : pos + length], p, out, st.frames_of(pos, pos + length))
+                if framed:
+                    msg = bytes(buf[pos : pos + length])
+                    self._parse(msg, p, out, st.frames_of(pos, pos + length))
+                else:
+                    self._parse(bytes(buf[pos : pos + length]), p, out)
                 pos += length
                 continue
             if length == NEED_DATA:
@@ -345,6 +554,7 @@ class SipFramer:
                 m = RESYNC.search(buf, pos + 1)
                 pos = m.start() if m else max(pos + 1, n - 64)
                 if m is None:
+                    junk = True
                     break
                 continue
             # NOT_SIP or oversized: look for the next start line
@@ -360,17 +570,27 @@ class SipFramer:
                     )
             pos = skipped_to
             if m is None:
+                junk = True
                 break
-        st.buf = buf[pos:]
-        st.marks = [(end - pos, f) for end, f in st.marks if end > pos]
-        if st.buf and len(st.buf) > MAX_SIP_MESSAGE:
+        st.junk = junk
+        if n - pos > MAX_SIP_MESSAGE:
             self._framing_diag(
                 p.frame,
                 Trigger.OVERSIZED,
-                f"{len(st.buf)} bytes without a complete SIP message on TCP {p.src} -> {p.dst}",
+                f"{n - pos} bytes without a complete SIP message on TCP {p.src} -> {p.dst}",
             )
-            st.buf = b""
-            st.marks = []
+            st.clear()
+        elif pos >= n:
+            if framed:
+                st.clear()
+            else:
+                st.at = -1
+        elif framed:
+            if pos:
+                st.consume(pos)
+        else:
+            assert isinstance(buf, bytes)
+            st.keep(buf, pos, p.frame)
         st.first_frame = p.frame
 
     def flush(self) -> None:
@@ -382,4 +602,5 @@ class SipFramer:
                     Trigger.TRUNCATED,
                     f"capture ended inside a TCP message ({len(st.buf)} bytes never completed)",
                 )
+            self.budget.release(st)
         self._streams.clear()

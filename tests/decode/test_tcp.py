@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipsniff.decode import tcp as tcp_mod
+from sipsniff.decode.budget import SEGMENT_COST, ReassemblyBudget
 from sipsniff.decode.payload import Endpoint, Payload, Transport
 from sipsniff.decode.tcp import TcpReassembler
 from sipsniff.diagnostics import Diagnostic, Stage, Trigger
@@ -23,9 +26,9 @@ ISN = 1000
 class Conn:
     """Feeds one direction A -> B (and B -> A with ``reply=True``), numbering frames 1, 2, ..."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: ReassemblyBudget | None = None) -> None:
         self.diags: list[Diagnostic] = []
-        self.r = TcpReassembler(self.diags.append)
+        self.r = TcpReassembler(self.diags.append, budget)
         self.n = 0
         self.out: list[Payload] = []
 
@@ -278,3 +281,159 @@ def test_any_arrival_order_with_retransmissions_gives_the_stream_once(
         c.seg(seq, chunk)
     assert c.stream() == data
     assert c.diags == []
+
+
+# -- a SYN that moves next_seq while segments wait ---------------------------------
+def test_syn_moving_next_seq_backwards_keeps_tcp_order_across_half_the_space() -> None:
+    """Regression (found comparing with the previous implementation): after a SYN moved
+    next_seq, one waiting segment was 1.9e9 behind it, and skipping 800e6 ahead put it
+    more than 2**31 behind, which in TCP's modular order is ahead again."""
+    c = Conn()
+    c.seg(ISN, b"aaaa")
+    c.seg(ISN + 8, b"cccc")
+    syn_next = ISN + 8 + 1_900_000_000
+    c.seg(syn_next - 1, flags=SYN)
+    c.seg(syn_next + 800_000_000, b"dddd")
+    c.flush()
+    assert [(p.frame, p.data, p.gap) for p in c.out if p.data] == [
+        (1, b"aaaa", False),
+        (4, b"dddd", True),
+        (2, b"cccc", True),
+    ]
+    assert [(d.frame, d.detail.split(": ", 1)[1]) for d in c.diags] == [
+        (4, "800000000 bytes never captured; stream closed"),
+        (2, "1594967292 bytes never captured; stream closed"),
+    ]
+
+
+def test_syn_moving_next_seq_past_every_waiting_segment_then_rst() -> None:
+    """All of them are behind next_seq then: TCP's order starts at the furthest back."""
+    c = Conn()
+    c.seg(ISN, b"aa")
+    c.seg(ISN + 4, b"cc")
+    c.seg(ISN + 8, b"ee")
+    c.seg(ISN + 100, flags=SYN)
+    got = c.seg(ISN + 20, flags=RST)
+    assert [(p.frame, p.data, p.gap, p.end) for p in got] == [
+        (2, b"cc", True, False),
+        (3, b"ee", True, False),
+        (5, b"", False, True),
+    ]
+    assert [d.detail.split(": ", 1)[1] for d in c.diags] == [
+        "4294967199 bytes never captured; stream closed",
+        "2 bytes never captured; stream closed",
+    ]
+
+
+# -- cost: linear in the segments ----------------------------------------------------
+def _best_of_3(run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _holes(n: int) -> None:
+    """n 1-byte segments, each followed by a 1-byte hole never filled (the reproducer)."""
+    diags: list[Diagnostic] = []
+    r = TcpReassembler(diags.append)
+    out: list[Payload] = []
+    for i in range(n):
+        out += r.segment(A, B, ISN + 2 * i, ACK | PSH, b"S", i + 1, i)
+    out += r.flush()
+    assert sum(len(p.data) for p in out) == n
+    assert len(diags) == n - 1
+
+
+def test_ten_thousand_holes_take_well_under_a_second() -> None:
+    """Regression: skipping each hole took a min() over every waiting segment and the
+    trim after it another pass: quadratic, seconds for 10,000 holes."""
+    assert _best_of_3(lambda: _holes(10_000)) < 1.0
+
+
+def test_holes_cost_grows_linearly() -> None:
+    small, big = _best_of_3(lambda: _holes(5_000)), _best_of_3(lambda: _holes(20_000))
+    assert big < 8 * small, f"4x the holes took {big / small:.1f}x the time"
+
+
+def test_holes_past_the_bound_cost_grows_linearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_REASM_BYTES every new segment skips a hole."""
+    monkeypatch.setattr(tcp_mod, "MAX_REASM_BYTES", 1000)
+    assert _best_of_3(lambda: _holes(10_000)) < 1.0
+    small, big = _best_of_3(lambda: _holes(5_000)), _best_of_3(lambda: _holes(20_000))
+    assert big < 8 * small, f"4x the holes took {big / small:.1f}x the time"
+
+
+def test_segments_arriving_in_reverse_order_cost_grows_linearly() -> None:
+    def reverse(n: int) -> None:
+        c = Conn()
+        c.seg(ISN, b"a")
+        for i in range(n, 0, -1):
+            c.seg(ISN + i, b"b")
+        assert len(c.stream()) == n + 1
+
+    small, big = _best_of_3(lambda: reverse(5_000)), _best_of_3(lambda: reverse(20_000))
+    assert big < 8 * small, f"4x the segments took {big / small:.1f}x the time"
+
+
+# -- the memory budget ------------------------------------------------------------------
+def test_budget_evicts_the_least_recently_grown_flow_and_reports_its_first_segment() -> None:
+    budget = ReassemblyBudget(4000)
+    c = Conn(budget)
+    c.seg(ISN, b"a")
+    c.seg(ISN + 10, b"b" * 900)  # frame 2: A -> B waits behind a hole
+    c.seg(ISN + 5, b"c" * 900)  # frame 3: an earlier piece, still behind the hole
+    c.seg(5000, b"x", reply=True)
+    c.seg(5010, b"y" * 500, reply=True)  # frame 5: B -> A waits too
+    assert c.diags == []
+    assert budget.used == 2 * (900 + SEGMENT_COST) + 500 + SEGMENT_COST
+    c.seg(5600, b"z" * 500, reply=True)  # frame 6: B -> A grows past the budget
+    assert c.diags == [
+        Diagnostic(
+            frame=3,  # the first segment after the hole
+            stage=Stage.REASSEMBLY,
+            trigger=Trigger.REASM_OVERFLOW,
+            detail=f"reassembly memory budget (4000 bytes) exceeded at frame 6: 1800 "
+            f"out-of-order bytes of TCP {A} -> {B} dropped",
+        )
+    ]
+    assert budget.used == 2 * (500 + SEGMENT_COST) <= budget.limit
+    assert budget.evictions == 1
+    # the dropped segments are as if never captured: filling the hole releases nothing
+    assert [p.data for p in c.seg(ISN + 1, b"1234")] == [b"1234"]
+    # and what follows waits behind the new hole until the end, reported like any other
+    c.seg(ISN + 910, b"late")  # frame 8
+    c.flush()
+    assert c.stream() == b"a1234late"
+    assert [(d.frame, d.trigger) for d in c.diags[1:]] == [
+        (5, Trigger.TCP_GAP),  # B -> A's own holes
+        (6, Trigger.TCP_GAP),
+        (8, Trigger.TCP_GAP),  # the bytes the eviction dropped
+    ]
+    assert budget.used == 0
+
+
+def test_budget_bounds_memory_whatever_the_flows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many flows each with data behind a hole: the total held never passes the budget."""
+    monkeypatch.setattr(tcp_mod, "MAX_TCP_FLOWS", 10_000)
+    budget = ReassemblyBudget(50_000)
+    diags: list[Diagnostic] = []
+    r = TcpReassembler(diags.append, budget)
+    frame = 0
+    for rnd in range(5):
+        for k in range(200):
+            src = Endpoint(f"198.51.100.{k % 250}", 1000 + k)
+            frame += 1
+            if rnd == 0:
+                r.segment(src, B, 0, ACK, b"x", frame, 0)
+            r.segment(src, B, 10 + 100 * rnd, ACK, b"w" * 90, frame, 0)
+            assert budget.used <= budget.limit
+    evictions = [d for d in diags if d.trigger == Trigger.REASM_OVERFLOW]
+    assert evictions
+    assert len(evictions) == budget.evictions
+    assert all(d.frame > 0 and "exceeded at frame" in d.detail for d in evictions)
+    r.flush()
+    assert budget.used == 0
+    assert len(budget) == 0

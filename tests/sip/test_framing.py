@@ -9,7 +9,8 @@ random-looking pieces, and with trailing bytes of an unfinished message
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 
 import pytest
 from factories import make_invite, make_response, sip_bytes
@@ -17,6 +18,7 @@ from factories_pcap import TcpStream, frame
 from helpers import capture
 
 from sipsniff.capture.sources import read_frames
+from sipsniff.decode.budget import ReassemblyBudget
 from sipsniff.decode.decoder import Decoder
 from sipsniff.decode.payload import Endpoint, Payload, Transport
 from sipsniff.diagnostics import Diagnostic, Stage, Trigger
@@ -66,9 +68,9 @@ def test_frame_one_content_length_in_compact_form() -> None:
 class Feed:
     """A framer with its diagnostics, fed payloads numbered from frame 1."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: ReassemblyBudget | None = None) -> None:
         self.diags: list[Diagnostic] = []
-        self.framer = SipFramer(self.diags.append)
+        self.framer = SipFramer(self.diags.append, budget=budget)
         self.frame = 0
 
     def udp(self, data: bytes, src: Endpoint = UA, dst: Endpoint = SIP_PORT) -> list[SipMessage]:
@@ -443,3 +445,158 @@ def test_a_message_over_several_segments_names_every_segment() -> None:
         )
         out += f.feed(p)
     assert [(m.frame, m.frames) for m in out] == [(12, (10, 11, 12)), (13, (12, 13))]
+
+
+# -- cost: linear in the stream, whatever the segment sizes ------------------------------
+def _big_message(body_len: int, pad: int = 0) -> bytes:
+    """A message with a ``body_len``-byte body ending in CRLF, like SDP's."""
+    return sip_bytes(
+        "MESSAGE sip:bob@example.com SIP/2.0",
+        call_id="big",
+        extra=[f"X-Pad: {'p' * pad}"] if pad else [],
+        body="b" * (body_len - 2) + "\r\n",
+    )
+
+
+def _feed_in(data: bytes, size: int) -> Feed:
+    f = Feed()
+    out = f.pieces(data, range(size, len(data), size))
+    assert [m.raw for m in out] == [data]
+    assert f.diags == []
+    return f
+
+
+def _best_of_3(run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def test_a_128_kb_body_in_16_byte_segments_takes_well_under_a_second() -> None:
+    """Regression: the buffer was rebuilt (buf + data) and rescanned for the header end on
+    every segment, and the marks list rebuilt too: quadratic, seconds for this message."""
+    msg = _big_message(128 * 1024)
+    assert _best_of_3(lambda: _feed_in(msg, 16)) < 1.0
+
+
+def test_body_in_small_segments_cost_grows_linearly() -> None:
+    small, big = _big_message(48 * 1024), _big_message(192 * 1024)
+    t_small = _best_of_3(lambda: _feed_in(small, 16))
+    t_big = _best_of_3(lambda: _feed_in(big, 16))
+    assert t_big < 8 * t_small, f"4x the body took {t_big / t_small:.1f}x the time"
+
+
+def test_header_in_small_segments_cost_grows_linearly() -> None:
+    """The search for the end of the header resumes where it stopped."""
+    small, big = _big_message(10, pad=48 * 1024), _big_message(10, pad=192 * 1024)
+    t_small = _best_of_3(lambda: _feed_in(small, 16))
+    t_big = _best_of_3(lambda: _feed_in(big, 16))
+    assert t_big < 8 * t_small, f"4x the header took {t_big / t_small:.1f}x the time"
+
+
+def test_messages_after_a_first_line_that_was_not_sip_name_only_their_segment() -> None:
+    """2,000 marks of a would-be start line, then its newline and many messages in one
+    segment: each message is named by that segment alone."""
+    f = Feed()
+    line = b"INVITE " + b"x" * 1993
+    for i in range(len(line)):
+        assert f.tcp(line[i : i + 1]) == []
+    out = f.tcp(b"\n" + OK * 300)
+    assert [(m.raw, m.frames, m.frame) for m in out] == [(OK, (2001,), 2001)] * 300
+    assert [d.trigger for d in f.diags] == [Trigger.TCP_RESYNC]
+
+
+BIG = _big_message(3000)
+
+
+@pytest.mark.parametrize("split", [*_split_cases(BIG), "every-16", "every-1400"])
+def test_a_big_message_at_every_split_names_every_segment(split: str) -> None:
+    cuts = {"every-16": list(range(16, len(BIG), 16)), "every-1400": [1400, 2800]}.get(
+        split, _split_cases(BIG).get(split, [])
+    )
+    f = Feed()
+    out = f.pieces(BIG + OK + INVITE[:30], cuts)  # every cut falls inside BIG
+    assert [m.raw for m in out] == [BIG, OK]
+    assert out[0].frames == tuple(range(1, len(cuts) + 2))
+    assert out[1].frame == len(cuts) + 1
+    assert f.diags == []
+    assert [m.raw for m in f.tcp(INVITE[30:])] == [INVITE], "the trailing bytes were kept"
+
+
+def test_message_split_around_keep_alives_and_junk_names_only_its_segments() -> None:
+    f = Feed()
+    f.tcp(b"\r\n\r\n" + INVITE[:40])  # frame 1
+    f.tcp(INVITE[40:90])  # frame 2
+    (m,) = f.tcp(INVITE[90:] + b"\r\n" + OK[:10])  # frame 3
+    assert (m.raw, m.frames) == (INVITE, (1, 2, 3))
+    (o,) = f.tcp(OK[10:])
+    assert (o.raw, o.frames) == (OK, (3, 4))
+
+
+# -- the memory budget --------------------------------------------------------------------
+def test_budget_evicts_the_least_recently_grown_stream_and_it_resyncs_quietly() -> None:
+    budget = ReassemblyBudget(5800)
+    f = Feed(budget)
+    big = _big_message(10_000)
+    f.tcp(big[:2000], stream=1)  # frame 1
+    f.tcp(big[2000:3000], stream=1)  # frame 2
+    f.tcp(INVITE[:100], stream=2)  # frame 3
+    f.tcp(big[3000:5500], stream=1)  # frame 4: 5500 bytes and 3 marks, and 100 and 1
+    assert f.diags == []
+    assert budget.used == 5500 + 100 + 4 * 16
+    f.tcp(INVITE[100:400], stream=2)  # frame 5: stream 2 grows, stream 1 is the oldest
+    assert f.diags == [
+        Diagnostic(
+            frame=1,  # where the dropped message began
+            stage=Stage.SIP,
+            trigger=Trigger.REASM_OVERFLOW,
+            detail="reassembly memory budget (5800 bytes) exceeded at frame 5: 5500 buffered "
+            "bytes of an unfinished message on TCP stream 1 dropped",
+        )
+    ]
+    assert budget.used <= budget.limit
+    assert budget.evictions == 1
+    # the rest of stream 1's message is skipped without a line; the next message is framed
+    assert [m.raw for m in f.tcp(big[5500:9000], stream=1)] == []
+    assert [m.raw for m in f.tcp(big[9000:] + OK, stream=1)] == [OK]
+    assert [m.raw for m in f.tcp(INVITE[400:], stream=2)] == [INVITE]
+    assert len(f.diags) == 1
+
+
+@pytest.mark.parametrize("size", [1, 16, 1400])
+def test_budget_bounds_many_streams_at_every_split(size: int) -> None:
+    budget = ReassemblyBudget(20_000)
+    f = Feed(budget)
+    msg = _big_message(6000)
+    for a in range(0, len(msg), size):
+        for sid in range(1, 9):
+            f.tcp(msg[a : a + size], stream=sid)
+            assert budget.used <= budget.limit
+    assert budget.evictions > 0
+    assert len(f.diags) == budget.evictions
+    assert {d.trigger for d in f.diags} == {Trigger.REASM_OVERFLOW}
+    # each diagnostic names the frame where its stream's message began (stream k's
+    # first segment is frame k), and an evicted stream is not evicted again: the rest
+    # of its message is skipped, keeping only a tail that is not counted
+    assert sorted(d.frame for d in f.diags) == sorted({d.frame for d in f.diags})
+    assert {d.frame for d in f.diags} <= set(range(1, 9))
+    f.framer.flush()
+    assert budget.used == 0
+
+
+def test_budget_eviction_is_reported_by_shard_0_only() -> None:
+    """Every shard frames every stream, so each evicts alike; shard 0 says so."""
+    seen = []
+    for index in (0, 1):
+        diags: list[Diagnostic] = []
+        budget = ReassemblyBudget(3000)
+        framer = SipFramer(diags.append, (index, 2), budget=budget)
+        for sid in (1, 2):
+            framer.feed(
+                Payload(sid, 0, UA, SIP_PORT, Transport.TCP, INVITE[:100] + b"x" * 1900, sid)
+            )
+        seen.append((len(diags), budget.evictions))
+    assert seen == [(1, 1), (0, 1)]
