@@ -59,6 +59,7 @@ class Trigger(StrEnum):
     DIALOG_EVICTED = "dialog-evicted"
     RULE_FAILED = "rule-failed"
     TIME_JUMP = "time-jump"
+    BAD_TIMESTAMP = "bad-timestamp"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

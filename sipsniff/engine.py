@@ -37,6 +37,7 @@ from .sip.sdp import Media, Sdp, parse_sdp
 __all__ = [
     "ENGINES",
     "EV_BAD_INTERFACE",
+    "EV_BAD_TIMESTAMP",
     "EV_DIAG",
     "EV_FALLBACK",
     "EV_MESSAGE",
@@ -66,6 +67,7 @@ EV_TICK: Final = 4
 EV_SLOW_FRAME: Final = 5
 EV_READ_STOP: Final = 6
 EV_BAD_INTERFACE: Final = 7
+EV_BAD_TIMESTAMP: Final = 8
 _D_TRAILING, _D_BAD_START, _D_JUNK_PORT, _D_TIME_JUMP = 0, 1, 2, 3
 
 _native: ModuleType | None = None
@@ -275,7 +277,7 @@ def open_file(path: Path) -> Any:
 
 
 def reader_diagnostic(name: str, ev: tuple[Any, ...]) -> Diagnostic:
-    """Word a native reader event (a file that stops, a packet block skipped)."""
+    """Word a native reader event (a file that stops, a block skipped, a time moved)."""
     if ev[0] == EV_READ_STOP:
         _, frame, loaded, code, args = ev
         n_args = 2 if code in (wording.PCAP_CORRUPT, wording.BAD_BLOCK_LENGTH) else 1
@@ -292,6 +294,14 @@ def reader_diagnostic(name: str, ev: tuple[Any, ...]) -> Diagnostic:
             stage=Stage.CAPTURE,
             trigger=Trigger.TRUNCATED_FILE,
             detail=wording.stopped(name, loaded, code, *args[:n_args]),
+        )
+    if ev[0] == EV_BAD_TIMESTAMP:
+        _, frame, ts_ns = ev
+        return Diagnostic(
+            frame=frame,
+            stage=Stage.CAPTURE,
+            trigger=Trigger.BAD_TIMESTAMP,
+            detail=wording.out_of_range(name, ts_ns),
         )
     _, frame, iface, interfaces = ev
     return Diagnostic(

@@ -199,7 +199,11 @@ class Pipeline:
                         payloads = self.decoder.feed(_new(Frame, ev[1]))
                         if payloads:
                             done.extend(self._payloads(payloads))
-                    elif kind in (engine.EV_READ_STOP, engine.EV_BAD_INTERFACE):
+                    elif kind in (
+                        engine.EV_READ_STOP,
+                        engine.EV_BAD_INTERFACE,
+                        engine.EV_BAD_TIMESTAMP,
+                    ):
                         source.report(engine.reader_diagnostic(name, ev))
                     else:
                         self._native_events((ev,), (), done)

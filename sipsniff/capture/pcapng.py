@@ -85,6 +85,17 @@ def iter_pcapng(
             )
         )
 
+    def out_of_range(ts_ns: int) -> int:
+        report(
+            Diagnostic(
+                frame=number,
+                stage=Stage.CAPTURE,
+                trigger=Trigger.BAD_TIMESTAMP,
+                detail=w.out_of_range(name, ts_ns),
+            )
+        )
+        return w.MAX_TS_NS
+
     while True:
         head = fp.read(8)
         if not head:
@@ -143,7 +154,10 @@ def iter_pcapng(
                 continue
             linktype, mul, div = ifaces[iface]
             ts = (hi << 32) | lo
-            yield Frame(number, ts * mul // div, linktype, body[20 : 20 + cap], orig, iface)
+            ts_ns = ts * mul // div
+            if ts_ns > w.MAX_TS_NS:
+                ts_ns = out_of_range(ts_ns)
+            yield Frame(number, ts_ns, linktype, body[20 : 20 + cap], orig, iface)
             number += 1
         elif btype == _SPB:
             if not ifaces or len(body) < 4:
@@ -160,9 +174,12 @@ def iter_pcapng(
             iface, _drops, hi, lo, cap, orig = struct.unpack_from(e + "HHIIII", body, 0)
             if iface < len(ifaces):
                 linktype, mul, div = ifaces[iface]
+                ts_ns = ((hi << 32) | lo) * mul // div
+                if ts_ns > w.MAX_TS_NS:
+                    ts_ns = out_of_range(ts_ns)
                 yield Frame(
                     number,
-                    ((hi << 32) | lo) * mul // div,
+                    ts_ns,
                     linktype,
                     body[20 : 20 + cap],
                     orig,

@@ -7,7 +7,12 @@ sees the same line whichever engine read the file.
 
 from __future__ import annotations
 
-__all__ = ["bad_interface", "stopped"]
+__all__ = ["MAX_TS_NS", "bad_interface", "out_of_range", "stopped"]
+
+MAX_TS_NS = 9_223_372_036_000_000_000
+"""2262-04-11 23:47:16 UTC, the last second 64-bit nanoseconds hold (what every
+timestamp of the analysis is): a pcapng timestamp past it (a corrupt block, a
+wrong ``if_tsresol``) is moved there, with a warning."""
 
 _PCAPNG_STOPS = (
     "file ends inside a block header",
@@ -52,3 +57,11 @@ def stopped(name: str, loaded: int, code: int, *args: int) -> str:
 def bad_interface(name: str, iface: int, interfaces: int) -> str:
     """The detail of a pcapng ``bad-block`` diagnostic (the frame is skipped, not the file)."""
     return f"{name}: packet block names interface {iface} of {interfaces} or overflows its block"
+
+
+def out_of_range(name: str, ts_ns: int) -> str:
+    """The detail of a ``bad-timestamp`` diagnostic (the frame is kept, its time moved)."""
+    return (
+        f"{name}: packet timestamp {ts_ns // 1_000_000_000:,} s is past year 2262 "
+        "(a corrupt block or interface resolution); the frame is kept at 2262-04-11 23:47:16"
+    )

@@ -208,3 +208,15 @@ def test_well_framed_blocks_with_random_bodies_never_crash(
     data = shb(order) + b"".join(other_block(t, body, order) for t, body in blocks)
     frames, diags = read(data)
     assert len(frames) + len(diags) <= len(blocks)
+
+
+def test_a_timestamp_past_what_nanoseconds_hold_is_moved_and_reported() -> None:
+    """pcapng_far_future_ts.pcapng's shape: if_tsresol 0 (seconds) and a huge count."""
+    from sipsniff.capture.wording import MAX_TS_NS
+
+    data = shb() + idb(LinkType.RAW, tsresol=0) + epb(0, 2**60, b"x") + epb(0, 5, b"y")
+    diags: list[Diagnostic] = []
+    frames = list(iter_pcapng(io.BytesIO(data), name="f", report=diags.append))
+    assert [f.ts_ns for f in frames] == [MAX_TS_NS, 5_000_000_000]
+    assert [(d.frame, d.trigger) for d in diags] == [(1, Trigger.BAD_TIMESTAMP)]
+    assert "past year 2262" in diags[0].detail

@@ -17,6 +17,8 @@ use std::io::{self, Read};
 
 const MAX_PCAP_RECORD: u32 = 262_144 * 4;
 const MAX_BLOCK: u32 = 16 * 1024 * 1024;
+/// 2262-04-11 23:47:16 UTC in ns, the last second an i64 of ns holds (`capture/wording.py: MAX_TS_NS`).
+pub const MAX_TS_NS: i128 = 9_223_372_036_000_000_000;
 const SHB_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 const EPB: u32 = 6;
 const SPB: u32 = 3;
@@ -77,6 +79,9 @@ pub enum Stop {
 pub struct Record {
     pub number: u64,
     pub ts_ns: i128,
+    /// The timestamp the file gave when it was past [`MAX_TS_NS`] (then `ts_ns`
+    /// is `MAX_TS_NS`: a date must stay writable), else `None`.
+    pub out_of_range: Option<i128>,
     pub linktype: u32,
     pub orig_len: u64,
     pub iface: u32,
@@ -180,6 +185,15 @@ fn scaled(units: u64, s: Scale) -> i128 {
         // units < 2^64 and mul <= 1e9 < 2^30: the product fits in u128, the quotient in i128
         Scale::Ratio(mul, div) => (u128::from(units) * mul / div) as i128,
         Scale::Zero => 0,
+    }
+}
+
+/// A timestamp past [`MAX_TS_NS`] is moved there (and the original kept for the warning).
+fn clamp(ts_ns: i128) -> (i128, Option<i128>) {
+    if ts_ns > MAX_TS_NS {
+        (MAX_TS_NS, Some(ts_ns))
+    } else {
+        (ts_ns, None)
     }
 }
 
@@ -320,6 +334,7 @@ impl<R: Read> Reader<R> {
         Ok(Item::Frame(Record {
             number,
             ts_ns,
+            out_of_range: None,
             linktype,
             orig_len: u64::from(orig),
             iface: 0,
@@ -407,10 +422,12 @@ impl<R: Read> Reader<R> {
                     }
                     let (linktype, scale) = ifaces[iface as usize];
                     self.data = (20, 20 + cap);
-                    let ts_ns = scaled((u64::from(hi) << 32) | u64::from(lo), scale);
+                    let (ts_ns, out_of_range) =
+                        clamp(scaled((u64::from(hi) << 32) | u64::from(lo), scale));
                     return Ok(Item::Frame(Record {
                         number,
                         ts_ns,
+                        out_of_range,
                         linktype,
                         orig_len: u64::from(orig),
                         iface,
@@ -428,6 +445,7 @@ impl<R: Read> Reader<R> {
                     return Ok(Item::Frame(Record {
                         number,
                         ts_ns: 0,
+                        out_of_range: None,
                         linktype,
                         orig_len: u64::from(orig),
                         iface: 0,
@@ -445,10 +463,12 @@ impl<R: Read> Reader<R> {
                     if usize::from(iface) < ifaces.len() {
                         let (linktype, scale) = ifaces[usize::from(iface)];
                         self.data = (20, 20 + cap.min(body.len() - 20));
-                        let ts_ns = scaled((u64::from(hi) << 32) | u64::from(lo), scale);
+                        let (ts_ns, out_of_range) =
+                            clamp(scaled((u64::from(hi) << 32) | u64::from(lo), scale));
                         return Ok(Item::Frame(Record {
                             number,
                             ts_ns,
+                            out_of_range,
                             linktype,
                             orig_len: u64::from(orig),
                             iface: u32::from(iface),
@@ -546,5 +566,7 @@ mod tests {
             i128::from(u64::MAX) * 1_000_000_000
         );
         assert_eq!(scaled(u64::MAX, tsresol(127)), 0);
+        assert_eq!(clamp(MAX_TS_NS + 1), (MAX_TS_NS, Some(MAX_TS_NS + 1)));
+        assert_eq!(clamp(5), (5, None));
     }
 }

@@ -27,6 +27,7 @@ const EV_TICK: u8 = 4;
 const EV_SLOW_FRAME: u8 = 5;
 const EV_READ_STOP: u8 = 6;
 const EV_BAD_INTERFACE: u8 = 7;
+const EV_BAD_TIMESTAMP: u8 = 8;
 
 /// Diagnostic codes, the second item of a diagnostic event.
 const D_TRAILING: u8 = 0;
@@ -330,6 +331,9 @@ impl Scanner {
             };
             match item {
                 Item::Frame(r) => {
+                    if let Some(ts) = r.out_of_range {
+                        out.append((EV_BAD_TIMESTAMP, r.number, ts))?;
+                    }
                     let data = f.reader.data();
                     self.core.frame(
                         r.number,
