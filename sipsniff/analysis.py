@@ -78,6 +78,27 @@ class Stats:
     def diagnostics(self) -> int:
         return sum(self.diagnostics_by_trigger.values())
 
+    def add_shard(self, other: Stats) -> None:
+        """Add a secondary shard's counters (``shards``).
+
+        What every shard saw alike -- frames, bytes, decode and capture problems,
+        times -- is shard 0's alone; what each shard parsed or tracked is summed.
+        """
+        self.sip_messages += other.sip_messages
+        self.malformed += other.malformed
+        self.not_sip += other.not_sip
+        self.payloads += other.payloads
+        self.retransmissions += other.retransmissions
+        self.calls += other.calls
+        self.evicted_calls += other.evicted_calls
+        self.methods.update(other.methods)
+        self.statuses.update(other.statuses)
+        self.calls_by_kind.update(other.calls_by_kind)
+        self.calls_by_state.update(other.calls_by_state)
+        self.diagnostics_by_trigger.update(other.diagnostics_by_trigger)
+        self.annotations_by_rule.update(other.annotations_by_rule)
+        self.annotations_by_severity.update(other.annotations_by_severity)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Analysis:

@@ -157,7 +157,7 @@ def run(
             proc.join()
     collected = [mine]
     for out in outcomes:
-        _merge_stats(pipe.stats, out.stats)
+        pipe.stats.add_shard(out.stats)
         pipe.diagnostics.extend(out.diagnostics)
         for rule, theirs in zip(pipe.cross_rules, out.cross_rules, strict=True):
             rule.merge(theirs)
@@ -229,32 +229,3 @@ def _receive(proc: Any, conn: Connection) -> _Outcome[Any]:
         raise got
     assert isinstance(got, _Outcome)
     return got
-
-
-_SUMMED = (
-    "sip_messages",
-    "malformed",
-    "not_sip",
-    "payloads",
-    "retransmissions",
-    "calls",
-    "evicted_calls",
-)
-_COUNTERS = (
-    "methods",
-    "statuses",
-    "calls_by_kind",
-    "calls_by_state",
-    "diagnostics_by_trigger",
-    "annotations_by_rule",
-    "annotations_by_severity",
-)
-
-
-def _merge_stats(into: Stats, other: Stats) -> None:
-    """Add a secondary shard's counters; what every shard saw alike (frames, bytes,
-    decode and capture problems, times) is shard 0's alone."""
-    for name in _SUMMED:
-        setattr(into, name, getattr(into, name) + getattr(other, name))
-    for name in _COUNTERS:
-        getattr(into, name).update(getattr(other, name))

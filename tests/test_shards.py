@@ -160,3 +160,15 @@ def test_open_dialog_bound_is_shared_between_shards() -> None:
     assert seen == [100, 50]
     assert one.pipeline.stats.calls == two.pipeline.stats.calls > 0
     assert one.collected == [0] and two.collected == [0, 0]
+
+
+def test_a_shards_counters_add_up_but_what_every_shard_saw_counts_once() -> None:
+    from collections import Counter
+
+    from sipsniff.analysis import Stats
+
+    a = Stats(frames=10, sip_messages=3, methods=Counter({"INVITE": 1}), calls=1)
+    b = Stats(frames=10, sip_messages=4, methods=Counter({"INVITE": 2, "BYE": 1}), calls=2)
+    a.add_shard(b)
+    assert (a.frames, a.sip_messages, a.calls) == (10, 7, 3)
+    assert a.methods == Counter({"INVITE": 3, "BYE": 1})
