@@ -16,16 +16,25 @@ Format (documented in ``report --help``):
 
 Rules:
 - Timestamps, captured bytes and original lengths are written exactly as read.
-- The output appears atomically (written to a temporary name, then renamed),
-  so a failed run never leaves half a capture behind.
+- Nothing is written before every frame has been read: a source that fails
+  leaves no file at all.
+- How the file is opened is the caller's choice (``open_output``): the command
+  line passes ``cli/_files.py``, which replaces a regular file atomically and
+  keeps its mode, and writes a device or FIFO (``/dev/null``, ``/dev/stdout``)
+  directly.  Why not here: rename-over-target is right for a file and wrong for
+  a device, and which is which is a policy of the command, not of the format.
+  Without one the writer only creates a new file (``O_EXCL``: never through a
+  symlink, never over an existing file), and removes it if writing fails.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import tempfile
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -33,7 +42,7 @@ from typing import IO, BinaryIO
 from ..diagnostics import CaptureError
 from .frame import Frame
 
-__all__ = ["FrameWriter", "WriteResult", "publish", "write_frames"]
+__all__ = ["FrameWriter", "Opener", "WriteResult", "write_frames"]
 
 _SPOOL_MEMORY = 8 * 1024 * 1024
 _SPOOL_REC = struct.Struct("<QIII")
@@ -52,16 +61,20 @@ _TSRESOL_NS = 9
 """if_tsresol value 9: timestamps in units of 10^-9 s."""
 
 
-def publish(tmp: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
-    """Move a finished temporary file into place with ordinary permissions.
+Opener = Callable[[], AbstractContextManager[BinaryIO]]
+"""Opens the output when the frames are ready; its exit publishes (or, on error, drops) it."""
 
-    ``mkstemp`` creates files readable by their owner only; a report or capture
-    handed to colleagues should get what any new file gets (0666 minus the umask).
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-    os.replace(tmp, target)
+
+@contextlib.contextmanager
+def _create(path: Path) -> Iterator[BinaryIO]:
+    """A new file, created exclusively; removed again if writing it fails."""
+    with open(path, "xb") as out:
+        try:
+            yield out
+        except BaseException:
+            out.close()
+            path.unlink(missing_ok=True)
+            raise
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +93,7 @@ class FrameWriter:
 
     def __init__(self, path: str | os.PathLike[str], *, pcapng: bool | None = None) -> None:
         """Args:
-        path: the output file (replaced atomically on ``close``).
+        path: the output file's name (its suffix chooses pcapng; see ``close``).
         pcapng: force pcapng (True) or allow classic pcap (False); None decides by
             the suffix (``.pcapng`` means pcapng).
         """
@@ -107,31 +120,28 @@ class FrameWriter:
             ts, lt, incl, orig = _SPOOL_REC.unpack(sp.read(_SPOOL_REC.size))
             yield ts, lt, sp.read(incl), orig
 
-    def close(self) -> WriteResult:
+    def close(self, open_output: Opener | None = None) -> WriteResult:
         """Write the file and release the spool.
+
+        Args:
+            open_output: opens the output (see the module's rules); default: create
+                ``path``, which must not exist.
 
         Raises:
             CaptureError: the file cannot be written.
         """
         pcapng = self._pcapng or len(self._linktypes) > 1
-        tmp_name = ""
+        opener = open_output or (lambda: _create(self.path))
         try:
-            fd, tmp_name = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-            )
-            with os.fdopen(fd, "wb") as out:
+            with opener() as out:
                 if pcapng:
                     self._write_pcapng(out)
                 else:
                     self._write_pcap(out)
-            publish(tmp_name, self.path)
-            tmp_name = ""
         except OSError as exc:
             raise CaptureError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         finally:
             self._spool.close()
-            if tmp_name:
-                Path(tmp_name).unlink(missing_ok=True)
         return WriteResult(
             path=self.path,
             frames=self._count,
@@ -176,6 +186,7 @@ def write_frames(
     keep: Container[int],
     *,
     pcapng: bool | None = None,
+    open_output: Opener | None = None,
 ) -> WriteResult:
     """Write the frames whose numbers are in ``keep`` to ``path``.
 
@@ -184,6 +195,7 @@ def write_frames(
         frames: the frames of the capture, as ``sources.read_frames`` yields them.
         keep: the frame numbers to keep.
         pcapng: see :class:`FrameWriter`.
+        open_output: see :meth:`FrameWriter.close`; opened only once every frame is read.
 
     Raises:
         CaptureError: a source or the output cannot be used.
@@ -196,4 +208,4 @@ def write_frames(
     except BaseException:
         writer.abort()
         raise
-    return writer.close()
+    return writer.close(open_output)

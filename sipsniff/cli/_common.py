@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -125,12 +126,21 @@ def build_filter(kw: dict[str, Any], reference_ns: int = 0) -> CallFilter:
     )
 
 
+class _Console(Console):
+    """rich's Console, except that a closed pipe raises BrokenPipeError, which the
+    command line ends quietly with 0; rich's own handler exits 1 (SystemExit)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 def make_console(*, no_color: bool, stderr: bool = False) -> Console:
     """A console that never interprets wire text: no markup, no emoji, no highlighting."""
     stream = sys.stderr if stderr else sys.stdout
     is_tty = stream.isatty()
     width = None if is_tty or os.environ.get("COLUMNS") else 120
-    return Console(
+    return _Console(
         file=stream,
         no_color=no_color or None,
         color_system=None if no_color else "auto",

@@ -11,9 +11,18 @@ calls that ended are published on time.
 Rules:
 - Signals only set ``Stop``: the loop then drains the capture, finishes the
   pipeline, closes the pcap and writes the report, so every file is complete.
-  A second Ctrl-C aborts at once (the ``finally`` blocks still close files).
+  A second Ctrl-C aborts at once; further signals are ignored so that the
+  abort's cleanup runs to its end.  Every signal ends with complete files or
+  none: pcaps hold whole records (one write per record, closed on the way
+  out), and the report is published only when complete (``_files.Output``:
+  written unnamed, renamed into place), so an abort leaves the previous report
+  or no file, never a 0-byte or half one.
 - A report in a streaming format (JSON, NDJSON) receives each call as it
   ends, so memory stays flat; other formats keep the calls until the end.
+- Output paths are never followed through a symlink (root, for hours, in
+  /tmp): see ``_files.py``.
+- NDJSON events keep wire text exactly but write the characters that reorder
+  or hide text as ``\\u`` escapes (``safe.json_inert``).
 """
 
 from __future__ import annotations
@@ -42,10 +51,11 @@ from ..capture.live import DEFAULT_FILTER, LiveCapture
 from ..diagnostics import CaptureError, Diagnostic
 from ..pipeline import Pipeline
 from ..render.json_report import annotation_json, call_json, message_json
-from ..render.safe import clean
+from ..render.safe import clean, json_inert
 from ..render.summary import STATE_STYLE, status_style
 from ..sip.message import SipMessage
 from ._common import DiagnosticPrinter
+from ._files import Output
 from ._live_view import Header, LiveCalls, LiveRow, UiState, dashboard, ladder_screen
 from ._pcap_out import PcapOut
 
@@ -68,6 +78,7 @@ class Stop:
     def __init__(self) -> None:
         self.reason = ""
         self.signals = 0
+        self.aborted = False
 
     def __call__(self, reason: str) -> None:
         if not self.reason:
@@ -75,7 +86,8 @@ class Stop:
 
     def on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.signals += 1
-        if self.signals > 1 and signum == signal.SIGINT:
+        if self.signals > 1 and signum == signal.SIGINT and not self.aborted:
+            self.aborted = True  # once: a third Ctrl-C must not cut the cleanup short
             raise KeyboardInterrupt
         self(signal.Signals(signum).name)
 
@@ -159,7 +171,8 @@ class Events:
         if self.broken:
             return
         try:
-            self._out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+            line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+            self._out.write(json_inert(line) + "\n")
         except BrokenPipeError:
             self.broken = True
 
@@ -409,28 +422,44 @@ class Session:
                     self.stop("stdout closed")
 
     def finish(self) -> None:
-        """Drain the capture, flush the pipeline, close the pcap and write the report."""
-        if self.stop.reason != "count":
-            try:
-                self.feed(self.cap.stop(), limits=False)
-            except CaptureError as exc:
-                self.error = self.error or exc
-        self.cap.close()
-        self.poll_drops()
-        for ac in self.pipe.finish():
-            self._finished(ac)
-        late = self.pipe.late_annotations
-        for call_id, anns in late.items():
-            for a in anns:
-                self._emit_annotation(call_id, a)
-        if self.pcap is not None:
-            self.pcap.close()
-        if self.report is not None:
-            self.report.close(self.pipe)
+        """Drain the capture, flush the pipeline, close the pcap and write the report.
+
+        Interrupted (a second Ctrl-C), it still closes the capture and the pcap
+        (whole records) and drops the unfinished report.
+        """
+        try:
+            if self.stop.reason != "count":
+                try:
+                    self.feed(self.cap.stop(), limits=False)
+                except CaptureError as exc:
+                    self.error = self.error or exc
+            self.cap.close()
+            self.poll_drops()
+            for ac in self.pipe.finish():
+                self._finished(ac)
+            late = self.pipe.late_annotations
+            for call_id, anns in late.items():
+                for a in anns:
+                    self._emit_annotation(call_id, a)
+            if self.pcap is not None:
+                self.pcap.close()
+            if self.report is not None:
+                self.report.close(self.pipe)
+        finally:
+            self.cap.close()
+            if self.pcap is not None:
+                self.pcap.close()
+            if self.report is not None:
+                self.report.abort()  # nothing once published
 
 
 class ReportOut:
-    """``--report FILE``: the exporter chosen by the file's suffix, fed call by call."""
+    """``--report FILE``: the exporter chosen by the file's suffix, fed call by call.
+
+    The file is an ``_files.Output`` that never follows a symlink: a streaming
+    report is written unnamed from the start and published by ``close``; any
+    other format is written at ``close``.  ``abort`` drops it.
+    """
 
     def __init__(self, path: Path, exporter: Any) -> None:
         from ..render.registry import StreamingExporter
@@ -439,17 +468,14 @@ class ReportOut:
         self.exporter = exporter
         self.kept: list[AnalyzedCall] = []
         self.overflow = 0
-        self._fp: IO[str] | None = None
+        self._out: Output | None = None
         self._sink: Any = None
         if isinstance(exporter, StreamingExporter):
-            self._fp = self._open()
-            self._sink = exporter.stream(self._fp)
+            self._out = self._open()
+            self._sink = exporter.stream(self._out.stream)
 
-    def _open(self) -> IO[str]:
-        try:
-            return open(self.path, "w", encoding="utf-8")
-        except OSError as exc:
-            raise CaptureError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+    def _open(self) -> Output:
+        return Output(str(self.path), follow_symlinks=False)
 
     def add(self, ac: AnalyzedCall) -> None:
         if self._sink is not None:
@@ -461,13 +487,19 @@ class ReportOut:
 
     def close(self, pipe: Pipeline) -> None:
         """Write (or end) the report, cross-call annotations included."""
-        if self._sink is not None and self._fp is not None:
+        if self._sink is not None and self._out is not None:
             self._sink.close(pipe.stats, pipe.diagnostics, pipe.late_annotations)
-            self._fp.close()
+            self._out.commit()
             return
         calls = sorted(pipe.attach_late(self.kept), key=lambda ac: ac.call.start_ns)
         analysis = Analysis(
             calls=tuple(calls), stats=pipe.stats, diagnostics=tuple(pipe.diagnostics)
         )
-        with self._open() as fp:
+        self._out = self._open()
+        with self._out as fp:
             self.exporter.write(analysis, fp)
+
+    def abort(self) -> None:
+        """Drop a report not yet published (the previous file, if any, stays)."""
+        if self._out is not None:
+            self._out.abort()

@@ -7,6 +7,12 @@ time passes the period, and is named like dumpcap's ring buffer
 the set back in time order.  A file is closed (and so complete) before the
 next is opened, and ``flush`` runs every second, so a file being written is
 readable up to its last second.
+
+Files are opened by ``_files.open_in_place``: ``O_NOFOLLOW`` (a symlink planted
+in /tmp is refused, never followed) and no ``O_TRUNC`` until the file is known
+to be ours with one link, because live capture runs as root for hours in
+shared directories.  A FIFO or ``/dev/null`` is written as it is.  Each record
+is one write, so an interrupt never leaves half a record in the buffer.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import BinaryIO
 import click
 
 from ..capture.frame import Frame
-from ..diagnostics import CaptureError
+from ._files import open_in_place
 
 __all__ = ["PcapOut", "Rotation", "parse_rotate"]
 
@@ -111,10 +117,7 @@ class PcapOut:
 
     def _open(self, ts_ns: int) -> None:
         name = self._name(ts_ns)
-        try:
-            fp: BinaryIO = open(name, "wb")  # noqa: SIM115 - closed by close()/rotation
-        except OSError as exc:
-            raise CaptureError(f"cannot write {name}: {exc.strerror or exc}") from exc
+        fp: BinaryIO = open_in_place(str(name))  # closed by close()/rotation
         header = _PCAP_HEADER.pack(_MAGIC_NS, 2, 4, 0, 0, _SNAPLEN, self.linktype)
         fp.write(header)
         self._fp = fp
@@ -143,8 +146,7 @@ class PcapOut:
         if not self._packets:
             self._start_ns = fr.ts_ns
         sec, nsec = divmod(fr.ts_ns, 1_000_000_000)
-        self._fp.write(_RECORD.pack(sec, nsec, len(fr.data), fr.orig_len))
-        self._fp.write(fr.data)
+        self._fp.write(_RECORD.pack(sec, nsec, len(fr.data), fr.orig_len) + fr.data)
         self._size += size
         self.bytes += size
         self._packets += 1

@@ -13,6 +13,11 @@ Rules:
 - Without a terminal on stdout (and without ``--json``), one line per ended
   call is printed instead of the dashboard; without a terminal on stdin
   there are no keys.
+- ``--write-pcap`` and ``--report`` never follow a symlink and never truncate
+  someone else's file or a hard-linked one (``_files.py``: live runs as root,
+  for hours, often in /tmp).  Their paths are checked before the capture
+  starts, so a refusal costs no capture; a second Ctrl-C leaves complete pcaps
+  and the report complete or absent.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from rich.live import Live
 from rich.text import Text
 
 from ..capture.live import ENGINES, open_live
+from ..diagnostics import CaptureError
 from ..render.json_report import summary_json
 from ..render.safe import clean
 from ..render.summary import annotation_block, summary_view
 from ._common import make_console
+from ._files import check_output
 from ._live_session import Keys, Session
 from ._pcap_out import parse_rotate
 
@@ -51,6 +58,15 @@ Examples:
 \b
 Keys: ↑/↓ select a call, l or Enter its ladder (the latest failed call when
 none is selected), f failed calls only, q quit. Ctrl-C ends cleanly too.
+
+\b
+Files: --write-pcap and --report never follow a symbolic link (O_NOFOLLOW;
+the link is refused) and never truncate a file of another user in a shared
+directory such as /tmp, nor a file with several hard links: they are refused.
+Your own file is overwritten; a FIFO or /dev/null is written as it is. The
+pcap grows as packets come (readable up to the last second); the report
+appears complete when the capture ends, or not at all if it is aborted (a
+second Ctrl-C): the previous file then stays as it was.
 
 \b
 Without root: sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which python3))
@@ -73,7 +89,16 @@ def _exporter(path: str) -> Any:
     parent = Path(path).resolve().parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise click.BadParameter(f"cannot write in {parent}", param_hint="--report")
+    _check(path, "--report")
     return exporter
+
+
+def _check(path: str, option: str) -> None:
+    """Refuse before the capture what ``_files`` would refuse when writing."""
+    try:
+        check_output(path, follow_symlinks=False)
+    except CaptureError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 @click.command(epilog=_EPILOG)
@@ -132,7 +157,8 @@ def _exporter(path: str) -> Any:
     type=click.Path(dir_okay=False),
     default=None,
     metavar="FILE",
-    help="Save every captured packet to FILE (pcap, nanosecond timestamps).",
+    help="Save every captured packet to FILE (pcap, nanosecond timestamps). Never "
+    "through a symlink, never over another user's file (see Files below).",
 )
 @click.option(
     "--rotate",
@@ -147,7 +173,8 @@ def _exporter(path: str) -> Any:
     default=None,
     metavar="FILE",
     help="When the capture ends, write a report of every call to FILE, in the format "
-    "its suffix names (.html, .md, .txt, .json...), as `sipsniff report` does.",
+    "its suffix names (.html, .md, .txt, .json...), as `sipsniff report` does. It "
+    "appears complete or not at all; never through a symlink (see Files below).",
 )
 @click.option(
     "--json",
@@ -182,6 +209,8 @@ def live(
     if rotate and not write_pcap:
         raise click.BadParameter("needs --write-pcap", param_hint="--rotate")
     rotation = parse_rotate(rotate) if rotate else None
+    if write_pcap and rotation is None:
+        _check(write_pcap, "--write-pcap")
     exporter = _exporter(report) if report else None
     interactive = not as_json and sys.stdout.isatty()
     opts = {

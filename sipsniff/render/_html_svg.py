@@ -3,9 +3,12 @@
 Strategy: plain string building with fixed metrics (no text measuring: a
 character is taken as 7 px at 12 px), every wire string through
 ``safe.html_escape`` and cut to the room it has, with the full text in a
-``<title>`` tooltip.  Colours come from CSS classes (``k0`` requests,
-``k1``..``k6`` responses by class, ``error``/``warning``/``info`` notes), so
-the SVG carries no style of its own and matches the terminal's palette.
+``<title>`` tooltip.  A tooltip's lines are joined with real line breaks after
+each wire piece is cleaned (``_tip``): cleaning the joined text would turn our
+own breaks into a literal ``\x0a``, and not cleaning the pieces would let a
+line feed from the wire lay out the tooltip.  Colours come from CSS classes
+(``k0`` requests, ``k1``..``k6`` responses by class, ``error``/``warning``/``info``
+notes), so the SVG carries no style of its own and matches the terminal's palette.
 
 Sketch of a ladder (gutter, header boxes, arrows; SDP and notes on the right)::
 
@@ -47,6 +50,12 @@ def _fit(text: str, px: float) -> str:
 def _t(text: str, px: float) -> str:
     """Wire text cut to fit, then escaped for SVG-in-HTML."""
     return html_escape(_fit(clean(text, 400), px))
+
+
+def _tip(*lines: str) -> str:
+    """A ``<title>`` tooltip: each line's wire text cleaned (a wire LF stays an
+    escape), the lines joined by real line breaks, then escaped for HTML."""
+    return html_escape("\n".join(clean(x, 2000) for x in lines if x))
 
 
 def _kind(a: Arrow) -> str:
@@ -94,7 +103,7 @@ def ladder_svg(ladder: Ladder, call_no: int) -> str:
         )
     parts.extend(rows)
     for x, col in zip(xs, ladder.columns, strict=True):
-        full = html_escape(clean(col.key + ("\n" + col.label if col.label else ""), 600))
+        full = _tip(col.key, col.label)
         parts.append(
             f'<g class="hdr"><title>{full}</title>'
             f'<rect x="{x - box // 2}" y="{_TOP}" width="{box}" height="{_HEAD_H}" rx="6"/>'
@@ -119,14 +128,15 @@ def _row(a: Arrow, xs: Sequence[int], top: int, h: int, width: int, notes_x: int
         f'<text class="delta" x="54" y="{top + 32}">{html_escape(fmt_delta(a.delta_ms))}</text>',
     ]
     label = clean(a.label, 200) + (" (retransmission)" if a.retransmission else "")
-    tip = (
-        f"frame {a.frame}: {a.label}\nCSeq {a.cseq} · {a.transport}"
-        + ("\nretransmission" if a.retransmission else "")
-        + (f"\nSDP {a.sdp}" if a.sdp else "")
+    tip = _tip(
+        f"frame {a.frame}: {clean(a.label, 400)}",
+        f"CSeq {clean(a.cseq, 200)} · {clean(a.transport, 20)}",
+        "retransmission" if a.retransmission else "",
+        f"SDP {clean(a.sdp, 1000)}" if a.sdp else "",
     )
     dash = " retrans" if a.retransmission else ""
     xa, xb = xs[a.src], xs[a.dst]
-    link = f'<a href="#m-{n}-{a.frame}"><title>{html_escape(clean(tip, 2000))}</title>'
+    link = f'<a href="#m-{n}-{a.frame}"><title>{tip}</title>'
     if a.direction == "self":
         out.append(link)
         out.append(

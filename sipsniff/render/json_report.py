@@ -27,6 +27,7 @@ from ..annotate.knowledge import lookup
 from ..diagnostics import Diagnostic
 from ..dialogs.call import Call
 from ..sip.message import SipMessage
+from .safe import json_inert
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -186,7 +187,7 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return json_inert(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
 
 
 class _Index:

@@ -10,8 +10,11 @@ Rules (wire text is hostile, see ``safe.py``):
   ANSI escapes, NUL or bidi overrides) and ladders are ASCII only.
 - Markdown: wire strings go into code spans or fenced blocks whose backtick
   fence is longer than any backtick run inside (CommonMark 6.1 and 4.5), so
-  nothing in them is markup; prose that quotes the wire (annotation causes)
-  has every Markdown-active character backslash-escaped, ``<`` and ``&``
+  nothing in them is markup; prose that quotes the wire (annotation causes,
+  the outcome line) goes through ``md_prose``: its quoted wire values and
+  every link-like word become code spans, because ticket systems autolink
+  URLs, ``www.`` hosts, addresses and bare domains even when backslash-escaped,
+  and the rest has every Markdown-active character escaped, ``<`` and ``&``
   included, so no raw HTML from the wire reaches a Markdown renderer.
 - Output is deterministic (no generation time): golden files compare exactly.
 
@@ -44,6 +47,7 @@ __all__ = [
     "markdown_report",
     "md_code",
     "md_fence",
+    "md_prose",
     "md_text",
     "text_exporter",
     "text_report",
@@ -55,6 +59,21 @@ _MD_ACTIVE = re.compile(r"([\\`*_\[\]<>|~&])")
 # Characters that start a block (heading, list, quote, setext underline) at a line start.
 _MD_LINE_START = re.compile(r"^([#+\-=>]|\d+[.)])")
 _BACKTICKS = re.compile(r"`+")
+# Wire text quoted by the annotators, and what a Markdown renderer or a ticket
+# system autolinks (GFM's www./http(s) and e-mail autolinks, linkify's fuzzy
+# domains, sip:/tel:/mailto: URIs).
+# A quote opens after a blank or a bracket and closes before one or before
+# punctuation, so a wire value with quotes inside stays one span.
+_QUOTED = re.compile(r'(?<![^\s(\[])"([^\n]*?)"(?=[\s.,;:!?)\]]|$)')
+_WORDS = re.compile(r"(\s+)")
+_EDGES = re.compile(r"""([(\[<'"]*)(.*?)([)\]>'".,;:!?]*)""", re.S)
+_LINKISH = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s:]"  # scheme:... (http://, sip:, mailto:, tel:)
+    r"|www\."
+    r"|[^\s@]@[^\s@]"  # user@host
+    r"|[A-Za-z0-9\-]\.[A-Za-z]{2,}",  # host.tld
+    re.I,
+)
 
 
 # ----------------------------------------------------------------- Markdown escaping
@@ -73,6 +92,43 @@ def md_text(text: str, limit: int | None = 2000, *, line_start: bool = False) ->
     if line_start:
         out = _MD_LINE_START.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], out)
     return out
+
+
+def md_prose(text: str, limit: int | None = 2000, *, line_start: bool = False) -> str:
+    """Prose that quotes the wire, as Markdown: wire text in code spans, the rest escaped.
+
+    The annotators quote wire values in double quotes (reason phrases, realms,
+    usernames, Warning texts) and name others bare (URIs, hosts, agents).  A
+    ticket system would turn a URL, a ``www.`` host, an address or a bare domain
+    into a link, even a backslash-escaped one, so both go into code spans, where
+    nothing is a link: every ``"..."`` segment, and every word that looks like
+    a link (``scheme:...``, ``www.``, ``user@host``, ``host.tld``).
+    """
+    body = clean(text, limit)
+    out: list[str] = []
+    pos = 0
+    for m in _QUOTED.finditer(body):
+        out.append(_md_words(body[pos : m.start()]))
+        out.append(md_code(m.group(1), None))
+        pos = m.end()
+    out.append(_md_words(body[pos:]))
+    md = "".join(out)
+    if line_start and not md.startswith("`"):
+        md = _MD_LINE_START.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], md)
+    return md
+
+
+def _md_words(text: str) -> str:
+    """Escaped prose, link-like words in code spans (their edge punctuation outside)."""
+    parts = []
+    for word in _WORDS.split(text):
+        m = _EDGES.fullmatch(word)
+        if word and not word.isspace() and m is not None and _LINKISH.search(m.group(2)):
+            lead, core, tail = m.groups()
+            parts.append(md_text(lead, None) + md_code(core, None) + md_text(tail, None))
+        else:
+            parts.append(md_text(word, None))
+    return "".join(parts)
 
 
 def md_code(text: str, limit: int | None = 200) -> str:
@@ -148,12 +204,15 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
     return rows
 
 
-def _outcome(ac: AnalyzedCall) -> str:
+def _outcome(ac: AnalyzedCall, reason: Callable[[str], str]) -> str:
+    """``call, rejected 486 Busy Here``; ``reason`` quotes the wire's reason phrase."""
     c = ac.call
     text = f"{c.kind.value}, {c.state.value}"
     if c.final_status:
-        reason = next((m.reason for m in c.messages if m.status == c.final_status), "")
-        text += f" {c.final_status} {reason}".rstrip()
+        text += f" {c.final_status}"
+        phrase = next((m.reason for m in c.messages if m.status == c.final_status), "")
+        if phrase.strip():
+            text += " " + reason(phrase.strip())
     return text
 
 
@@ -333,7 +392,7 @@ def _text_call(i: int, ac: AnalyzedCall) -> Iterator[str]:
     c = ac.call
     frm, to = who(c)
     yield from _heading(f"Call {i}: {clean(c.call_id, 200)}", "-")
-    yield f"{_outcome(ac)}; {clean(frm, 80)} -> {clean(to, 80)}"
+    yield f"{_outcome(ac, lambda r: clean(r, 200))}; {clean(frm, 80)} -> {clean(to, 80)}"
     yield _started(ac)
     timings = _timings(ac)
     if timings:
@@ -369,9 +428,9 @@ def _text_warnings(analysis: Analysis) -> Iterator[str]:
 
 def _md_annotation(a: Annotation) -> list[str]:
     out = [
-        f"- **{str(a.severity).upper()}** {md_code(a.rule, 80)}: {md_text(a.title, 300)}",
+        f"- **{str(a.severity).upper()}** {md_code(a.rule, 80)}: {md_prose(a.title, 300)}",
         "",
-        f"  {md_text(a.cause, 4000, line_start=True)}",
+        f"  {md_prose(a.cause, 4000, line_start=True)}",
         "",
     ]
     for k, v in a.details:
@@ -381,7 +440,7 @@ def _md_annotation(a: Annotation) -> list[str]:
     if a.resolution:
         out.append("  Resolution:")
         out.append("")
-        out += [f"  {i}. {md_text(step, 1000)}" for i, step in enumerate(a.resolution, 1)]
+        out += [f"  {i}. {md_prose(step, 1000)}" for i, step in enumerate(a.resolution, 1)]
         out.append("")
     if a.frames:
         out += [f"  Evidence: frames {_frames(a)}", ""]
@@ -401,7 +460,7 @@ def markdown_report(analysis: Analysis) -> Iterator[str]:
     yield "| | |"
     yield "|---|---|"
     for k, v in _summary_rows(analysis, f):
-        yield f"| {k} | {_cell(md_text(v, 4000))} |"
+        yield f"| {k} | {_cell(md_prose(v, 4000))} |"
     yield ""
     yield f"## Calls ({len(analysis.calls)})"
     yield ""
@@ -437,7 +496,7 @@ def _md_call(i: int, ac: AnalyzedCall) -> Iterator[str]:
     frm, to = who(c)
     yield f"## Call {i}: {md_code(c.call_id, 200)}"
     yield ""
-    yield f"- Outcome: {md_text(_outcome(ac), 300)}"
+    yield f"- Outcome: {_outcome(ac, lambda r: md_code(r, 200))}"
     yield f"- From {md_code(frm, 120)} to {md_code(to, 120)}"
     yield "- " + _started(ac)
     timings = _timings(ac)

@@ -165,3 +165,49 @@ def test_tshark_reads_exactly_the_selected_frames(tmp_path: Path, suffix: str) -
     assert len(rows) == len(keep)
     assert [int(r[0]) for r in rows] == list(range(1, len(keep) + 1))
     assert {r[1] for r in rows} == call_ids
+
+
+def test_without_an_opener_the_file_is_created_exclusively(tmp_path: Path) -> None:
+    """The writer has no file policy of its own (issue 16, item 5): it never replaces an
+    existing file nor follows a symlink; ``report`` passes ``cli/_files.py``."""
+    frames = frames_of(capture("call_ok.pcap"))
+    existing = tmp_path / "old.pcap"
+    existing.write_bytes(b"old")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    link = tmp_path / "link.pcap"
+    link.symlink_to(victim)
+    for out in (existing, link):
+        with pytest.raises(CaptureError, match=r"cannot write .*File exists"):
+            write_frames(out, frames, {1})
+    assert existing.read_bytes() == b"old" and victim.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.pcap", "old.pcap", "victim"]
+
+
+def test_the_opener_runs_only_once_every_frame_is_read(tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    opened: list[io.BytesIO] = []
+
+    @contextlib.contextmanager
+    def opener() -> Iterator[io.BytesIO]:
+        buf = io.BytesIO()
+        opened.append(buf)
+        yield buf
+
+    def source_dies() -> Iterator[Frame]:
+        yield frames_of(capture("call_ok.pcap"))[0]
+        raise CaptureError("source went away")
+
+    with pytest.raises(CaptureError, match="went away"):
+        write_frames(tmp_path / "x.pcap", source_dies(), {1}, open_output=opener)
+    assert opened == []
+    result = write_frames(
+        tmp_path / "x.pcapng",
+        frames_of(capture("call_ok.pcap")),
+        {1, 2},
+        open_output=opener,
+    )
+    assert result.format == "pcapng" and opened[0].getvalue()[:4] == b"\x0a\x0d\x0d\x0a"
+    assert list(tmp_path.iterdir()) == []

@@ -167,3 +167,20 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "answered 1" in r.stdout
+
+
+@pytest.mark.parametrize("args", [["analyze"], ["analyze", "--failed", "--flow"], ["flow"]])
+def test_a_closed_pipe_ends_quietly_with_0(args: list[str]) -> None:
+    """`sipsniff analyze x.pcap | head -1`: the reader is gone before the first write."""
+    import os
+
+    r_fd, w_fd = os.pipe()
+    os.close(r_fd)
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "sipsniff", *args, str(capture("demo.pcap"))],
+            stdout=w_fd, stderr=subprocess.PIPE, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(w_fd)
+    assert (res.returncode, res.stderr) == (0, b"")

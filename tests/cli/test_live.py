@@ -724,3 +724,23 @@ def test_live_model_follows_a_call_before_it_ends() -> None:
     assert model.rows(failed_only=True, limit=5)[0].call_id == "call-1@test"
     preview = model.analyzed(row, now_ns=int(t * 1e9))
     assert preview.call.final_status == 486 and len(preview.call.messages) == 5
+
+
+@pytest.mark.parametrize("option", ["--write-pcap", "--report"])
+def test_a_symlinked_output_is_refused_before_capturing(tmp_path: Path, option: str) -> None:
+    """Issue 16, item 7: live opened its outputs with open(), following planted symlinks."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    link = tmp_path / ("sip.pcap" if option == "--write-pcap" else "r.json")
+    link.symlink_to(victim)
+    r = CliRunner().invoke(main, ["live", "-i", "nosuch0", option, str(link)])
+    assert r.exit_code == 2
+    assert "symbolic link, and live capture never follows links" in r.output
+    assert victim.read_text() == "precious" and link.is_symlink()
+
+
+def test_help_says_outputs_never_follow_symlinks() -> None:
+    r = CliRunner().invoke(main, ["live", "--help"])
+    flat = " ".join(r.output.split())
+    assert "never follow a symbolic link (O_NOFOLLOW" in flat
+    assert "or not at all if it is aborted" in flat

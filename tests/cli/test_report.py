@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import stat
 import subprocess
+import sys
+import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from factories_hostile import hostile_call_pcap
-from helpers import capture, needs_tool
+from helpers import ROOT, capture, needs_root, needs_tool
 
 from sipsniff.capture.sources import read_frames
 from sipsniff.cli import main
@@ -173,3 +179,212 @@ def test_help_has_examples() -> None:
     assert re.search(r"Examples:\n +sipsniff report capture\.pcap -o report\.html", out)
     for fmt in ("html", "md", "text", "json", "ndjson", "mermaid", "plantuml"):
         assert re.search(rf"\n +{fmt} +\.", out), fmt
+
+
+# -- issue 16: files (items 5-8), SVG tooltips (12), a closed pipe (15) ----------------------
+
+
+def _cli(*args: str, cwd: Path | None = None, stdout: int | None = subprocess.PIPE,
+         input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "sipsniff", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        cwd=cwd or ROOT,
+        timeout=120,
+        check=False,
+        input=input,
+    )
+
+
+def in_private_dev(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a shell script as root in a private mount namespace whose /dev is a new tmpfs.
+
+    The tmpfs gets /dev/null (a real null device node), /dev/fd, /dev/stdout and
+    /dev/stderr, as a system has them; whatever the script does to them stays in
+    the namespace and disappears with it.  ``$PY`` runs this Python.
+    """
+    needs_root()
+    unshare = needs_tool("unshare")
+    setup = textwrap.dedent(
+        """\
+        set -e
+        mount -t tmpfs -o mode=755 sipsniff-test-dev /dev
+        mknod -m 666 /dev/null c 1 3
+        ln -s /proc/self/fd /dev/fd
+        ln -s /proc/self/fd/1 /dev/stdout
+        ln -s /proc/self/fd/2 /dev/stderr
+        """
+    )
+    return subprocess.run(
+        [unshare, "--mount", "--propagation", "private", "sh", "-c", setup + script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, "PY": sys.executable, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+
+
+def test_dev_null_and_dev_stdout_are_written_not_replaced(tmp_path: Path) -> None:
+    """As root, `-o /dev/null`, `-o /dev/stdout` and `--write-pcap /dev/null` replaced the
+    device node or the symlink with a regular file (item 5).  Run in a private /dev."""
+    demo = capture("demo.pcap")
+    script = f"""
+    set +e
+    "$PY" -m sipsniff report -q {demo} -o /dev/null --format md; stat -c '%F' /dev/null
+    "$PY" -m sipsniff report -q {demo} -o null.md --write-pcap /dev/null; stat -c '%F' /dev/null
+    "$PY" -m sipsniff report -q {demo} -o /dev/null --format md --write-pcap /dev/null
+    echo "both: $?"
+    "$PY" -m sipsniff report -q {demo} -o /dev/stdout --format md > md.out
+    stat -c '%F' /dev/stdout
+    "$PY" -m sipsniff report -q {demo} -o md2.md --write-pcap /dev/stdout > pcap.out
+    stat -c '%F' /dev/stdout
+    ls -A /dev | tr '\\n' ' '
+    """
+    r = in_private_dev(textwrap.dedent(script), tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "character special file",
+        "character special file",
+        "both: 0",
+        "symbolic link",
+        "symbolic link",
+        "fd null stderr stdout ",  # and no temporary beside them
+    ], r.stderr
+    assert (tmp_path / "md.out").read_text().startswith("# sipsniff report")
+    assert (tmp_path / "md.out").read_text() == (tmp_path / "md2.md").read_text()
+    assert (tmp_path / "pcap.out").read_bytes()[:4] == bytes.fromhex("4d3cb2a1")
+
+
+def test_dash_and_fifo_outputs(tmp_path: Path) -> None:
+    code, out, _ = run("report", str(capture("call_ok.pcap")), "-o", "-")
+    assert code == 0 and out.startswith("sipsniff report\n")
+    res = _cli("report", "-q", str(capture("call_ok.pcap")), "-o", str(tmp_path / "r.md"),
+               "--write-pcap", "-")  # fmt: skip
+    assert res.returncode == 0 and res.stdout[:4] == bytes.fromhex("4d3cb2a1")
+    code, _, err = run("report", str(capture("call_ok.pcap")), "-o", "-", "--write-pcap", "-")
+    assert code == 2 and "cannot both be stdout" in err
+    for option in ("-o", "--write-pcap"):
+        fifo = tmp_path / f"fifo{option}"
+        os.mkfifo(fifo)
+        got: list[bytes] = []
+        reader = threading.Thread(
+            target=lambda f=fifo, into=got: into.append(f.read_bytes()), daemon=True
+        )
+        reader.start()
+        args = ["-o", str(fifo), "--format", "md"] if option == "-o" else [
+            "-o", str(tmp_path / "r.md"), "--write-pcap", str(fifo)]  # fmt: skip
+        code, _, err = run("report", str(capture("call_ok.pcap")), *args)
+        reader.join(20)
+        assert code == 0, err
+        assert got and got[0][:4] in (b"# si", bytes.fromhex("4d3cb2a1"))
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo--write-pcap", "fifo-o", "r.md"]
+
+
+def test_replacing_keeps_mode_and_hard_links_need_force(tmp_path: Path) -> None:
+    src = str(capture("call_ok.pcap"))
+    out, pcap, other = tmp_path / "r.md", tmp_path / "r.pcap", tmp_path / "backup.md"
+    for p in (out, pcap):
+        p.write_text("old")
+        p.chmod(0o600)
+    code, _, err = run("report", src, "-o", str(out), "--write-pcap", str(pcap))
+    assert code == 0, err
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (out, pcap)] == [0o600, 0o600]
+    assert out.read_text().startswith("# sipsniff report")
+    os.link(out, other)
+    code, _, err = run("report", src, "-o", str(out), "--format", "text")
+    assert code == 2 and "2 hard links" in err and "--force" in err
+    assert out.read_text().startswith("# sipsniff report")  # refused before any analysis
+    code, _, err = run("report", src, "-o", str(out), "--format", "text", "--force")
+    assert code == 0, err
+    assert out.read_text().startswith("sipsniff report\n")  # this name replaced
+    assert other.read_text().startswith("# sipsniff report")  # the other kept its content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.md", "r.md", "r.pcap"]
+
+
+def test_replacing_keeps_the_owner_as_root(tmp_path: Path) -> None:
+    needs_root()
+    out = tmp_path / "r.html"
+    out.write_text("old")
+    os.chown(out, 4242, 4343)
+    out.chmod(0o640)
+    code, _, err = run("report", str(capture("call_ok.pcap")), "-o", str(out))
+    assert code == 0, err
+    st = out.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (4242, 4343, 0o640)
+
+
+def test_help_says_what_happens_to_files() -> None:
+    code, out, _ = run("report", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    for text in ("--force", "written directly, never replaced", "keeps the old one's permission",
+                 "several links is refused", "symlink of another user is never followed"):  # fmt: skip
+        assert text in flat, text
+
+
+_DIE_IN_THE_EXPORTER = """
+import os, signal, sys, time
+from sipsniff.cli import _files, main, report
+if {named!r}:
+    _files._unnamed = lambda d: None  # the named-temporary fallback
+real = report.choose
+
+class Dying:
+    def __init__(self, exporter):
+        self.name = exporter.name
+        self.real = exporter
+    def write(self, analysis, fp):
+        fp.write("<!DOCTYPE html> half a report" * 1000)
+        fp.flush()
+        os.kill(os.getpid(), signal.{sig})
+        time.sleep(10)
+        self.real.write(analysis, fp)
+
+report.choose = lambda fmt, path: Dying(real(fmt, path))
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["O_TMPFILE", "named-temporary"])
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_during_report_leaves_no_temporary(tmp_path: Path, sig: str, named: bool) -> None:
+    """SIGTERM and SIGHUP left a hidden .out.html.XXXX.tmp (item 8); the old file stays."""
+    out = tmp_path / "out.html"
+    out.write_text("the previous report")
+    code = _DIE_IN_THE_EXPORTER.format(named=named, sig=sig)
+    r = subprocess.run(
+        [sys.executable, "-c", code, "report", "-q", str(capture("demo.pcap")), "-o", str(out)],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+    if sig == "SIGINT":
+        assert (r.returncode, r.stderr) == (130, "sipsniff: interrupted\n")
+    else:
+        assert r.returncode == -getattr(signal, sig), r.stderr  # ended by the signal
+    assert [p.name for p in tmp_path.iterdir()] == ["out.html"]
+    assert out.read_text() == "the previous report"
+
+
+def test_html_tooltips_have_real_line_breaks() -> None:
+    code, out, _ = run("report", "-q", str(capture("demo.pcap")), "-o", "-", "--format", "html")
+    assert code == 0
+    titles = re.findall(r"<title>(.*?)</title>", out, flags=re.S)
+    assert len(titles) > 20
+    assert not [t for t in titles if "\\x0a" in t]
+    assert any("\nCSeq " in t for t in titles)
+
+
+@pytest.mark.parametrize("fmt", ["text", "html", "json", "ndjson"])
+def test_a_closed_pipe_ends_quietly_with_0(fmt: str) -> None:
+    """`sipsniff report -o - | head -1` (item 15): the reader is gone before the first write."""
+    r_fd, w_fd = os.pipe()
+    os.close(r_fd)
+    try:
+        res = _cli("report", "-q", str(capture("demo.pcap")), "-o", "-", "--format", fmt,
+                   stdout=w_fd)  # fmt: skip
+    finally:
+        os.close(w_fd)
+    assert (res.returncode, res.stderr) == (0, b"")

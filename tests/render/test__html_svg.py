@@ -52,3 +52,25 @@ def test_bars_chart() -> None:
     none = bars_chart(buckets, [("4", "#d97706", "4xx")], errors=True, label="e")
     assert none == '<p class="empty">None in this capture.</p>'
     assert bars_chart([], [], label="x") == '<p class="empty">Nothing to chart.</p>'
+
+
+def test_tooltips_break_lines_for_real_and_keep_wire_newlines_escaped() -> None:
+    # issue 16, item 12: every tooltip showed a literal "\x0a" instead of a line break
+    ms = [
+        msg(make_invite(extra=["User-Agent: UA one"]), frame=1, src=A, dst=B),
+        msg(make_response(486, "Busy"), frame=2, t=0.1, src=B, dst=A),
+    ]
+    svg = ladder_svg(build_ladder([AnalyzedCall(call=make_call(ms), annotations=())]), 3)
+    titles = re.findall(r"<title>(.*?)</title>", svg, flags=re.S)
+    assert titles and all("\\x0a" not in t for t in titles)
+    arrow = next(t for t in titles if t.startswith("frame 1: INVITE"))
+    assert arrow.split("\n")[:2] == ["frame 1: INVITE", "CSeq 1 INVITE · UDP"]
+    assert any(t.startswith("SDP ") for t in arrow.split("\n"))
+    header = next(t for t in titles if t.startswith("10.0.0.1:5060"))
+    assert header == "10.0.0.1:5060\nUA one"
+    # a line feed that came from the wire is shown, not obeyed
+    from sipsniff.render._html_svg import _tip
+
+    assert _tip("frame 9: 486 Busy\nInjected", "CSeq 1 INVITE") == (
+        "frame 9: 486 Busy\\x0aInjected\nCSeq 1 INVITE"
+    )

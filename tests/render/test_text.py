@@ -151,3 +151,85 @@ def test_no_calls() -> None:
     empty = analyze([])
     assert "No calls." in "\n".join(markdown_report(empty))
     assert "No calls." in "\n".join(text_report(empty))
+
+
+# ------------------------------------------------------------------ issue 16, items 9 and 11
+
+ANSI_REASON = "Busy \x1b]0;pwned\x07\x1b[2J\x1b[31mRED\x9b31m"
+LINKY = 'Busy see http://evil.example/login www.evil.example bob@evil.example "sip:x@evil.example"'
+
+
+def _reason_pcap(path: Path, reason: str, realm: str = "sipsniff.test") -> Path:
+    """Call 1: INVITE, 486 ``reason``.  Call 2: INVITE, 407 for ``realm``, INVITE with
+    credentials, 407 again (auth-rejected, whose cause quotes the realm)."""
+    from factories import A, B, ipv4_udp_frame, make_invite, make_response, write_pcap
+
+    challenge = f'Proxy-Authenticate: Digest realm="{realm}", nonce="n1"'
+    creds = f'Proxy-Authorization: Digest username="alice", realm="{realm}", nonce="n1"'
+    second = {"call_id": "auth-1@test", "cseq": "2 INVITE", "branch": "z9hG4bK-3"}
+    frames = [
+        (make_invite(), A, B),
+        (make_response(486, reason), B, A),
+        (make_invite(call_id="auth-1@test", branch="z9hG4bK-2"), A, B),
+        (make_response(407, "Proxy Auth", call_id="auth-1@test", branch="z9hG4bK-2",
+                       extra=[challenge]), B, A),
+        (make_invite(**second, extra=[creds]), A, B),
+        (make_response(407, "Proxy Auth", **second, extra=[challenge]), B, A),
+    ]  # fmt: skip
+    return write_pcap(path, [ipv4_udp_frame(m, s, d) for m, s, d in frames])
+
+
+def test_text_outcome_line_shows_the_reason_phrase_inert(tmp_path: Path) -> None:
+    a = analyze([_reason_pcap(tmp_path / "ansi.pcap", ANSI_REASON)])
+    text = "\n".join(text_report(a))
+    assert re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", text) is None
+    outcome = next(line for line in text.splitlines() if line.startswith("call, rejected 486"))
+    assert outcome.startswith("call, rejected 486 Busy \\x1b]0;pwned\\x07\\x1b[2J")
+
+
+def test_text_report_of_the_ansi_reproducer_is_inert() -> None:
+    repro = ROOT.parent / "shared" / "repro" / "ansi_reason.pcap"
+    if not repro.exists():
+        pytest.skip(f"{repro} is absent")
+    text = "\n".join(text_report(analyze([repro])))
+    assert re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", text) is None
+    assert "486 Busy \\x1b]0;pwned" in text
+
+
+def test_md_prose_puts_wire_text_in_code_spans() -> None:
+    from sipsniff.render.text import md_prose
+
+    assert md_prose('for username "alice" in realm "x.example".') == (
+        "for username `alice` in realm `x.example`."
+    )
+    assert md_prose("The registration of sip:alice@evil.com. was refused") == (
+        "The registration of `sip:alice@evil.com`. was refused"
+    )
+    assert md_prose("see (http://x.y/z), www.evil.com; mail bob@x.org") == (
+        "see (`http://x.y/z`), `www.evil.com`; mail `bob@x.org`"
+    )
+    # the knowledge base's own prose is left alone
+    plain = "did not match (RFC 3261 section 22.2), e.g. the realm; Max-Forwards: 70 at SIP/2.0"
+    assert md_prose(plain) == plain
+    assert md_prose("<b>*x*</b>") == "\\<b\\>\\*x\\*\\</b\\>"
+    assert md_prose("# heading", line_start=True) == "\\# heading"
+    assert md_prose('a "b`c" d') == "a `` b`c `` d"
+    # quotes inside a quoted wire value are ambiguous, yet no link escapes its span
+    for tricky in ('(phrase: "x "www.y.example" z").', '("a "sip:b@c.example"").'):
+        html = (
+            MarkdownIt("commonmark", {"linkify": True}).enable("linkify").render(md_prose(tricky))
+        )
+        assert "<a " not in html, html
+
+
+def test_markdown_keeps_wire_links_in_code_spans(tmp_path: Path) -> None:
+    realm = "www.realm-evil.example"
+    a = analyze([_reason_pcap(tmp_path / "links.pcap", LINKY, realm)])
+    md = "\n".join(markdown_report(a))
+    assert f"`{realm}`" in md
+    assert "- Outcome: call, rejected 486 `Busy see http://evil.example/login" in md
+    # A renderer that autolinks (GFM's www./http and e-mail, linkify's bare domains): no link
+    # may come from the wire, in the prose or anywhere else.
+    html = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "linkify"]).render(md)
+    assert "<a " not in html, re.findall(r"<a [^>]*>[^<]*", html)
+    assert "evil.example" in html
