@@ -10,6 +10,17 @@ Strategy:
   ``-t t1``; one with a connection per call, ``-t tn``).  It runs inside a
   private network namespace (``unshare --net``: only its own ``lo``) when it
   can, so other programs' loopback traffic never ends up in the file.
+- ``record-rtp``: calls that really carry audio.  SIPp UAC/UAS pairs
+  (127.0.5.N calling 127.0.4.N, scenarios uac_rtp/uas_rtp) set up answered
+  PCMU calls; after the ACK the caller plays a raw u-law file made here
+  (``make_ulaw``: 160 bytes per 20 ms) with SIPp's RTPSTREAM
+  (``<exec rtp_stream="bench-audio.ulaw,1,0"/>``) and the callee's
+  ``-rtp_echo`` returns every packet, so both directions flow, 100 packets a
+  second per call.  tcpdump records all UDP and TCP on lo (in the private
+  namespace nothing else is there).  SIPp 3.6 sends every call of a process
+  from one media socket, so the calls of one pair share a media 4-tuple and
+  differ by SSRC.  ``check-rtp`` asks tshark what it sees (RTP streams with
+  ``rtp.heuristic_rtp``, and ``-z sip,stat``).
 - ``multiply``: N time-shifted copies of a capture, concatenated.  Copy k gets
   distinct Call-IDs, tags and branches by replacing the last two characters of
   every value with k in base 36.  The scenarios end every such value in "00",
@@ -38,6 +49,7 @@ import bisect
 import functools
 import heapq
 import json
+import math
 import os
 import re
 import resource
@@ -62,9 +74,12 @@ __all__ = [
     "make_flood",
     "make_huge_cl",
     "make_same_media",
+    "make_ulaw",
     "multiply",
     "read_pcap",
     "record",
+    "record_rtp",
+    "tshark_rtp_streams",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -164,6 +179,35 @@ def _stop(p: subprocess.Popen[bytes], sig: int = signal.SIGTERM, wait: float = 1
             p.wait()
 
 
+def _in_netns(args: list[str]) -> dict[str, object] | None:
+    """Re-run this file's command ``args`` in a private network namespace.
+
+    Returns the child's JSON line, or None when the caller is to record here: it
+    already runs in the namespace (its ``lo`` is then brought up), or no namespace
+    can be made (the host's ``lo`` is used, which other programs may share).
+
+    Raises:
+        RuntimeError: sipp or tcpdump is missing, or the child failed.
+    """
+    for tool in ("sipp", "tcpdump"):
+        if shutil.which(tool) is None:
+            raise RuntimeError(f"{tool} not found (apt-get install sip-tester tcpdump)")
+    if os.environ.get(_NETNS_ENV) is None and shutil.which("unshare"):
+        env = dict(os.environ, **{_NETNS_ENV: "private"})
+        cmd = ["unshare", "--net", sys.executable, str(Path(__file__).resolve()), *args]
+        probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            res = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, check=False)
+            if res.returncode != 0:
+                raise RuntimeError(f"recording in a network namespace failed ({res.returncode})")
+            info: dict[str, object] = json.loads(res.stdout.decode().strip().splitlines()[-1])
+            return info
+        print("make_capture: cannot make a network namespace; using the host's lo", file=sys.stderr)
+    if os.environ.get(_NETNS_ENV) == "private":
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    return None
+
+
 def record(out: Path, seconds: float) -> dict[str, object]:
     """Record ``seconds`` of the SIPp mix into ``out``; return what happened.
 
@@ -173,41 +217,16 @@ def record(out: Path, seconds: float) -> dict[str, object]:
     Raises:
         RuntimeError: a tool is missing, tcpdump or a UAS did not start.
     """
-    for tool in ("sipp", "tcpdump"):
-        if shutil.which(tool) is None:
-            raise RuntimeError(f"{tool} not found (apt-get install sip-tester tcpdump)")
-    if os.environ.get(_NETNS_ENV) is None and shutil.which("unshare"):
-        env = dict(os.environ, **{_NETNS_ENV: "private"})
-        cmd = ["unshare", "--net", sys.executable, str(Path(__file__).resolve())]
-        cmd += ["record", str(out), "--seconds", str(seconds)]
-        probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            res = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, check=False)
-            if res.returncode != 0:
-                raise RuntimeError(f"recording in a network namespace failed ({res.returncode})")
-            info: dict[str, object] = json.loads(res.stdout.decode().strip().splitlines()[-1])
-            return info
-        print("make_capture: cannot make a network namespace; using the host's lo", file=sys.stderr)
+    info = _in_netns(["record", str(out), "--seconds", str(seconds)])
+    if info is not None:
+        return info
     netns = os.environ.get(_NETNS_ENV, "host")
-    if netns == "private":
-        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     work = Path(tempfile.mkdtemp(prefix="sipsniff-bench-rec."))
     tmp = out.with_name(out.name + ".part")
     procs: list[subprocess.Popen[bytes]] = []
     try:
         td_log = work / "tcpdump.log"
-        with open(td_log, "wb") as tdl:
-            td = subprocess.Popen(
-                [*_TCPDUMP, "-w", str(tmp), BPF_FILTER],
-                stdout=subprocess.DEVNULL,
-                stderr=tdl,
-            )
-        procs.append(td)
-        _wait_for(
-            lambda: b"listening on" in td_log.read_bytes(),
-            10,
-            functools.partial(_tail, td_log, "tcpdump did not start"),
-        )
+        td = _start_tcpdump(tmp, td_log, BPF_FILTER, procs)
         common = ["-nostdin", "-trace_err", "-cid_str", "%u-%p@%s-00"]
         uas_procs = []
         for i, pr in enumerate(PAIRS):
@@ -253,15 +272,173 @@ def record(out: Path, seconds: float) -> dict[str, object]:
         for pr, p in zip(PAIRS, uac_procs, strict=True):
             ok, failed = _sipp_totals(work / f"uac-{pr.name}.out")
             pairs[pr.name] = {"rc": p.returncode, "successful": ok, "failed": failed}
-        tdtext = td_log.read_text(errors="replace")
-        dropped = re.search(r"(\d+) packets dropped by kernel", tdtext)
         os.replace(tmp, out)
         return {
             "file": str(out),
             "seconds": round(time.time() - started, 1),
             "netns": netns,
             "pairs": pairs,
-            "tcpdump_dropped": int(dropped.group(1)) if dropped else -1,
+            "tcpdump_dropped": _tcpdump_dropped(td_log),
+        }
+    finally:
+        for p in procs:
+            _stop(p, wait=3.0)
+        if tmp.exists():
+            tmp.unlink()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _start_tcpdump(
+    tmp: Path,
+    log: Path,
+    bpf: str,
+    procs: list[subprocess.Popen[bytes]],
+    argv: tuple[str, ...] = _TCPDUMP,
+) -> subprocess.Popen[bytes]:
+    """Start tcpdump on lo writing ``tmp`` (added to ``procs``); return once it listens."""
+    with open(log, "wb") as tdl:
+        td = subprocess.Popen([*argv, "-w", str(tmp), bpf], stdout=subprocess.DEVNULL, stderr=tdl)
+    procs.append(td)
+    _wait_for(
+        lambda: b"listening on" in log.read_bytes(),
+        10,
+        functools.partial(_tail, log, "tcpdump did not start"),
+    )
+    return td
+
+
+def _tcpdump_dropped(log: Path) -> int:
+    """Packets tcpdump said the kernel dropped (-1: it did not say)."""
+    m = re.search(r"(\d+) packets dropped by kernel", log.read_text(errors="replace"))
+    return int(m.group(1)) if m else -1
+
+
+# -- SIPp calls with audio (RTP) ------------------------------------------------------
+
+RTP_BPF = "udp or tcp"
+"""Everything: the namespace's lo carries only the recording's own traffic."""
+# 20,000 packets/s and more: immediate mode (a wake-up per packet) fell behind on a
+# busy 2-core machine and the kernel dropped 0.8 %; kernel batching (blocks handed
+# over when full or after tcpdump's 1 s timeout) with a 256 MiB buffer keeps up,
+# and the recorder waits 2 s before stopping it so the last block is written.
+_TCPDUMP_RTP = ("tcpdump", "-i", "lo", "-n", "-U", "-s", "0", "-B", "262144")
+_ULAW_BIAS, _ULAW_CLIP = 0x84, 32635
+
+
+def _lin2ulaw(sample: int) -> int:
+    """One 16-bit linear sample as a G.711 u-law byte (as audioop.lin2ulaw, which 3.13 drops)."""
+    sign = 0x80 if sample < 0 else 0
+    mag = min(abs(sample), _ULAW_CLIP) + _ULAW_BIAS
+    exp = 7
+    while exp > 0 and not mag & (0x4000 >> (7 - exp)):
+        exp -= 1
+    return ~(sign | exp << 4 | (mag >> (exp + 3)) & 0x0F) & 0xFF
+
+
+def make_ulaw(dst: Path, seconds: float) -> int:
+    """Write ``seconds`` of raw PCMU (8 kHz, 160 bytes per 20 ms) to ``dst``; return bytes.
+
+    The sound: a 425 Hz tone, one second on and one off (a ringback-like cadence),
+    so the payloads are neither constant nor all silence (u-law silence is 0xFF).
+    """
+    tone = bytes(
+        _lin2ulaw(round(6000 * math.sin(2 * math.pi * 425 * i / 8000))) for i in range(8000)
+    )
+    quiet = bytes([0xFF]) * 8000
+    whole = int(seconds)
+    data = b"".join(tone if s % 2 == 0 else quiet for s in range(whole))
+    data += tone[: int((seconds - whole) * 8000) // 160 * 160]
+    dst.write_bytes(data)
+    return len(data)
+
+
+def _rtp_ips(i: int) -> tuple[str, str]:
+    """(UAS, UAC) addresses of RTP pair ``i``: 127.0.4.N and 127.0.5.N."""
+    return f"127.0.4.{i + 1}", f"127.0.5.{i + 1}"
+
+
+def record_rtp(
+    out: Path, calls: int, seconds: float, pairs: int = 10, ramp: float = 20.0
+) -> dict[str, object]:
+    """Record ``calls`` answered SIPp calls, each with ``seconds`` of PCMU both ways.
+
+    ``pairs`` UAC/UAS pairs share the calls; each UAC starts its calls evenly
+    over ``ramp`` seconds, so about ``calls`` are up at once and the capture
+    holds about ``calls * seconds * 100`` RTP packets.  The caller plays
+    bench-audio.ulaw with SIPp's RTPSTREAM (``<exec rtp_stream=...>``, 50
+    packets a second); the callee's ``-rtp_echo`` sends each packet back.
+    tcpdump records all UDP and TCP on lo in the private namespace.
+
+    Raises:
+        RuntimeError: a tool is missing, tcpdump or a UAS did not start.
+    """
+    args = ["record-rtp", str(out), "--calls", str(calls), "--seconds", str(seconds)]
+    info = _in_netns([*args, "--pairs", str(pairs), "--ramp", str(ramp)])
+    if info is not None:
+        return info
+    netns = os.environ.get(_NETNS_ENV, "host")
+    work = Path(tempfile.mkdtemp(prefix="sipsniff-bench-rtp."))
+    tmp = out.with_name(out.name + ".part")
+    procs: list[subprocess.Popen[bytes]] = []
+    per_pair = [calls // pairs + (i < calls % pairs) for i in range(pairs)]
+    try:
+        audio = make_ulaw(work / "bench-audio.ulaw", seconds)
+        td_log = work / "tcpdump.log"
+        td = _start_tcpdump(tmp, td_log, RTP_BPF, procs, _TCPDUMP_RTP)
+        common = ["-nostdin", "-trace_err", "-cid_str", "%u-%p@%s-00", "-t", "u1"]
+        uas_procs = []
+        for i in range(pairs):
+            ip = _rtp_ips(i)[0]
+            cmd = ["sipp", "-sf", str(SCENARIOS / "uas_rtp.xml"), "-i", ip, "-p", str(SIP_PORT)]
+            cmd += ["-mi", ip, "-mp", str(20000 + 4 * i), "-rtp_echo", "-key", "run", "rtp"]
+            with open(work / f"uas-{i}.out", "wb") as so:
+                uas_procs.append(subprocess.Popen([*cmd, *common], cwd=work, stdout=so, stderr=so))
+        procs.extend(uas_procs)
+        for i in range(pairs):
+            _wait_for(
+                functools.partial(_listening, _rtp_ips(i)[0], SIP_PORT, False),
+                10,
+                functools.partial(_tail, work / f"uas-{i}.out", "UAS uas_rtp did not start"),
+            )
+        started = time.time()
+        uac_procs = []
+        for i, n in enumerate(per_pair):
+            uas, uac = _rtp_ips(i)
+            cmd = ["sipp", "-sf", str(SCENARIOS / "uac_rtp.xml"), "-i", uac, "-p", str(SIP_PORT)]
+            cmd += ["-mi", uac, "-mp", str(30000 + 4 * i), "-key", "run", "rtp"]
+            cmd += ["-r", f"{max(n, 1) / ramp:.3f}", "-m", str(n), "-l", str(n)]
+            cmd += ["-d", str(round(seconds * 1000)), "-recv_timeout", "20000"]
+            cmd += [*common, f"{uas}:{SIP_PORT}"]
+            with open(work / f"uac-{i}.out", "wb") as so:
+                uac_procs.append(subprocess.Popen(cmd, cwd=work, stdout=so, stderr=so))
+        procs.extend(uac_procs)
+        deadline = time.monotonic() + ramp + seconds + 120
+        for p in uac_procs:
+            try:
+                p.wait(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _stop(p)
+        for p in uas_procs:
+            _stop(p)
+        time.sleep(2.5)  # the last echoes land, and tcpdump's last block (1 s timeout)
+        _stop(td, signal.SIGINT)
+        ok = failed = 0
+        for i in range(pairs):
+            o, f = _sipp_totals(work / f"uac-{i}.out")
+            ok, failed = ok + max(o, 0), failed + max(f, 0)
+        os.replace(tmp, out)
+        return {
+            "file": str(out),
+            "seconds": round(time.time() - started, 1),
+            "netns": netns,
+            "calls": calls,
+            "call_seconds": seconds,
+            "pairs": pairs,
+            "audio_bytes": audio,
+            "successful": ok,
+            "failed": failed,
+            "uac_rc": [p.returncode for p in uac_procs],
+            "tcpdump_dropped": _tcpdump_dropped(td_log),
         }
     finally:
         for p in procs:
@@ -504,9 +681,13 @@ class _Streams:
 
 
 def count_sip(path: Path) -> dict[str, int]:
-    """Count SIP start lines in UDP payloads and reassembled TCP streams of a capture."""
+    """Count SIP start lines in UDP payloads and reassembled TCP streams of a capture.
+
+    ``rtp_like`` counts the other UDP payloads that look like RTP (version 2, at
+    least 12 bytes, not an RTCP packet type): no SSRC or sequence check.
+    """
     _head, linktype, recs = read_pcap(path)
-    frames = udp = non_loopback = 0
+    frames = udp = non_loopback = rtp = 0
     streams = _Streams()
     for _ts, _orig, data in recs:
         frames += 1
@@ -516,7 +697,12 @@ def count_sip(path: Path) -> dict[str, int]:
         if p.src[0] != 127 or p.dst[0] != 127:
             non_loopback += 1
         if p.proto == 17:
-            udp += len(_START_LINE.findall(data[p.payload_off : p.end]))
+            found = len(_START_LINE.findall(data[p.payload_off : p.end]))
+            udp += found
+            if not found and p.end - p.payload_off >= 12:
+                b0, b1 = data[p.payload_off], data[p.payload_off + 1]
+                # version 2, not an RTCP packet type (200-204 read as marker + PT 72-76)
+                rtp += b0 >> 6 == 2 and not 72 <= b1 & 0x7F <= 76
         else:
             streams.place(p, memoryview(data)[p.payload_off : p.end])
     tcp = sum(len(_START_LINE.findall(buf)) for buf in streams.data.values())
@@ -526,7 +712,62 @@ def count_sip(path: Path) -> dict[str, int]:
         "sip_tcp": tcp,
         "sip_messages": udp + tcp,
         "tcp_streams": len(streams.data),
+        "rtp_like": rtp,
         "non_loopback": non_loopback,
+    }
+
+
+_RTP_ROW = re.compile(
+    rb"^\s*[\d.]+\s+[\d.]+\s+(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(0x[0-9A-Fa-f]+)\s+(.+?)\s+(\d+)\s+(-?\d+) \(",
+    re.M,
+)
+
+
+def tshark_rtp_streams(path: Path, heuristic: bool = True) -> dict[str, object]:
+    """What ``tshark -q -z rtp,streams`` finds: streams, packets, lost, payload types.
+
+    ``heuristic`` turns on ``rtp.heuristic_rtp`` (RTP found without the SDP that
+    announced it); without it tshark decodes only what SIP/SDP set up.
+
+    Raises:
+        RuntimeError: tshark is missing or failed.
+    """
+    if shutil.which("tshark") is None:
+        raise RuntimeError("tshark not found")
+    cmd = ["tshark", "-r", str(path), "-q", "-z", "rtp,streams"]
+    if heuristic:
+        cmd[3:3] = ["-o", "rtp.heuristic_rtp:TRUE"]
+    res = subprocess.run(cmd, capture_output=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"tshark failed ({res.returncode}): {res.stderr[-300:]!r}")
+    rows = _RTP_ROW.findall(res.stdout)
+    payloads: dict[str, int] = {}
+    for r in rows:
+        name = r[5].decode(errors="replace").strip()
+        payloads[name] = payloads.get(name, 0) + int(r[6])
+    return {
+        "streams": len(rows),
+        "packets": sum(int(r[6]) for r in rows),
+        "lost": sum(int(r[7]) for r in rows),
+        "payloads": payloads,
+        "media_tuples": len({(r[0], r[1], r[2], r[3]) for r in rows}),
+        "heuristic": heuristic,
+    }
+
+
+def tshark_sip_stat(path: Path) -> dict[str, object]:
+    """``tshark -q -z sip,stat``: SIP messages, resent, and the per-code/method lines."""
+    res = subprocess.run(
+        ["tshark", "-r", str(path), "-q", "-z", "sip,stat"], capture_output=True, check=False
+    )
+    out = res.stdout.decode(errors="replace")
+    n = re.search(r"Number of SIP messages: (\d+)", out)
+    r = re.search(r"Number of resent SIP messages: (\d+)", out)
+    lines = re.findall(r"^\s+(SIP \d{3} [^:]*?|[A-Z]+)\s+:\s+(\d+) Packets", out, re.M)
+    return {
+        "sip_messages": int(n.group(1)) if n else -1,
+        "resent": int(r.group(1)) if r else -1,
+        "lines": {k.strip(): int(v) for k, v in lines},
     }
 
 
@@ -852,15 +1093,27 @@ def main(argv: list[str] | None = None) -> int:
     h = sub.add_parser("huge-cl", help="TCP stream announcing a 2 GB Content-Length")
     h.add_argument("dst", type=Path)
     h.add_argument("--filler-mb", type=int, default=64)
+    t = sub.add_parser("record-rtp", help="record SIPp calls with PCMU audio both ways (root)")
+    t.add_argument("out", type=Path)
+    t.add_argument("--calls", type=int, default=200)
+    t.add_argument("--seconds", type=float, default=60.0, help="audio per call")
+    t.add_argument("--pairs", type=int, default=10, help="SIPp UAC/UAS pairs sharing the calls")
+    t.add_argument("--ramp", type=float, default=20.0, help="seconds over which calls start")
     c = sub.add_parser("count", help="reference count of SIP messages")
     c.add_argument("file", type=Path)
+    k = sub.add_parser("check-rtp", help="tshark's view: RTP streams and SIP statistics")
+    k.add_argument("file", type=Path)
     args = ap.parse_args(argv)
-    if args.cmd != "record":
+    if args.cmd not in ("record", "record-rtp", "check-rtp"):  # tshark runs in a child
         # A bug here must not eat a shared machine's memory: 4 GiB is ample for any step.
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
     result: dict[str, object]
     if args.cmd == "record":
         result = record(args.out, args.seconds)
+    elif args.cmd == "record-rtp":
+        result = record_rtp(args.out, args.calls, args.seconds, args.pairs, args.ramp)
+    elif args.cmd == "check-rtp":
+        result = {"rtp": tshark_rtp_streams(args.file), "sip": tshark_sip_stat(args.file)}
     elif args.cmd == "multiply":
         result = dict(multiply(args.src, args.dst, args.copies))
     elif args.cmd == "same-media":
