@@ -210,34 +210,25 @@ def _build(
     )
 
 
+_WORDS: Final = {
+    _D_TRAILING: (Trigger.NOT_SIP, "{0} trailing bytes after the SIP message in a UDP datagram"),
+    _D_BAD_START: (Trigger.BAD_START_LINE, "not a valid SIP start line: {0!r}"),
+    _D_JUNK_PORT: (
+        Trigger.NOT_SIP,
+        "{0} bytes on SIP port {1} are not a SIP message (starting {2!r})",
+    ),
+}
+"""The framer's words (``sip/framing.py``) for the core's SIP diagnostic codes."""
+
+
 def diagnostic(ev: tuple[Any, ...]) -> Diagnostic:
     """Word a native diagnostic event exactly as the Python stages word the same problem."""
     _, code, frame, arg = ev
-    if code == _D_TRAILING:
-        return Diagnostic(
-            frame=frame,
-            stage=Stage.SIP,
-            trigger=Trigger.NOT_SIP,
-            detail=f"{arg} trailing bytes after the SIP message in a UDP datagram",
-        )
-    if code == _D_BAD_START:
-        return Diagnostic(
-            frame=frame,
-            stage=Stage.SIP,
-            trigger=Trigger.BAD_START_LINE,
-            detail=f"not a valid SIP start line: {arg!r}",
-        )
-    if code == _D_JUNK_PORT:
-        n, port, head = arg
-        return Diagnostic(
-            frame=frame,
-            stage=Stage.SIP,
-            trigger=Trigger.NOT_SIP,
-            detail=f"{n} bytes on SIP port {port} are not a SIP message (starting {head!r})",
-        )
     if code == _D_TIME_JUMP:
         return time_jump(frame, arg)
-    raise ValueError(f"unknown native diagnostic code {code}")
+    trigger, words = _WORDS[code]
+    args = arg if isinstance(arg, tuple) else (arg,)
+    return Diagnostic(frame=frame, stage=Stage.SIP, trigger=trigger, detail=words.format(*args))
 
 
 def time_jump(frame: int, delta_ns: int) -> Diagnostic:

@@ -197,6 +197,20 @@ fn clamp(ts_ns: i128) -> (i128, Option<i128>) {
     }
 }
 
+/// The record of an enhanced or obsolete packet block on interface `desc`.
+fn packet(number: u64, desc: (u32, Scale), hi: u32, lo: u32, orig: u32, iface: u32) -> Record {
+    let (linktype, scale) = desc;
+    let (ts_ns, out_of_range) = clamp(scaled((u64::from(hi) << 32) | u64::from(lo), scale));
+    Record {
+        number,
+        ts_ns,
+        out_of_range,
+        linktype,
+        orig_len: u64::from(orig),
+        iface,
+    }
+}
+
 /// `pcapng._parse_idb`: (linktype, scale).
 fn parse_idb(body: &[u8], big: bool) -> (u32, Scale) {
     let linktype = u32::from(u16_of(body, big));
@@ -420,18 +434,15 @@ impl<R: Read> Reader<R> {
                             interfaces: ifaces.len(),
                         });
                     }
-                    let (linktype, scale) = ifaces[iface as usize];
                     self.data = (20, 20 + cap);
-                    let (ts_ns, out_of_range) =
-                        clamp(scaled((u64::from(hi) << 32) | u64::from(lo), scale));
-                    return Ok(Item::Frame(Record {
+                    return Ok(Item::Frame(packet(
                         number,
-                        ts_ns,
-                        out_of_range,
-                        linktype,
-                        orig_len: u64::from(orig),
+                        ifaces[iface as usize],
+                        hi,
+                        lo,
+                        orig,
                         iface,
-                    }));
+                    )));
                 }
                 SPB => {
                     if ifaces.is_empty() || body.len() < 4 {
@@ -460,19 +471,16 @@ impl<R: Read> Reader<R> {
                     let (cap, orig) = (u32_of(&body[12..], big) as usize, u32_of(&body[16..], big));
                     let number = self.number;
                     self.number += 1;
-                    if usize::from(iface) < ifaces.len() {
-                        let (linktype, scale) = ifaces[usize::from(iface)];
+                    if let Some(&desc) = ifaces.get(usize::from(iface)) {
                         self.data = (20, 20 + cap.min(body.len() - 20));
-                        let (ts_ns, out_of_range) =
-                            clamp(scaled((u64::from(hi) << 32) | u64::from(lo), scale));
-                        return Ok(Item::Frame(Record {
+                        return Ok(Item::Frame(packet(
                             number,
-                            ts_ns,
-                            out_of_range,
-                            linktype,
-                            orig_len: u64::from(orig),
-                            iface: u32::from(iface),
-                        }));
+                            desc,
+                            hi,
+                            lo,
+                            orig,
+                            u32::from(iface),
+                        )));
                     }
                 }
                 IDB => {

@@ -16,7 +16,7 @@
 
 use crate::crc32::crc32;
 use crate::decode::{udp_datagram, Addr};
-use crate::sip::{self, Message};
+use crate::sip::{self, named_value, Message};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -127,26 +127,8 @@ pub fn shard_of(d: &[u8], count: u32) -> u32 {
     while let Some(p) = d[i..].iter().position(|&b| b == b'\n') {
         let at = i + p + 1;
         let line = &d[at..];
-        for name in [&b"call-id"[..], b"i"] {
-            if line.len() < name.len() || !line[..name.len()].eq_ignore_ascii_case(name) {
-                continue;
-            }
-            let mut j = name.len();
-            while j < line.len() && matches!(line[j], b' ' | b'\t') {
-                j += 1;
-            }
-            if line.get(j) != Some(&b':') {
-                continue;
-            }
-            j += 1;
-            while j < line.len() && matches!(line[j], b' ' | b'\t') {
-                j += 1;
-            }
-            let v0 = j;
-            while j < line.len() && !matches!(line[j], b'\r' | b'\n') {
-                j += 1;
-            }
-            let mut v = &line[v0..j];
+        if let Some(r) = named_value(line, b"call-id").or_else(|| named_value(line, b"i")) {
+            let mut v = &line[r];
             while let [rest @ .., last] = v {
                 if matches!(last, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c') {
                     v = rest;

@@ -233,30 +233,36 @@ fn odd_or_lflf(d: &[u8], from: usize, to: usize) -> bool {
     false
 }
 
+/// `NAME[ \t]*:[ \t]*([^\r\n]*)` at the start of `line`, NAME matched without
+/// regard to ASCII case: the value's range within `line`, or None.
+pub fn named_value(line: &[u8], name: &[u8]) -> Option<Range<usize>> {
+    if line.len() < name.len() || !line[..name.len()].eq_ignore_ascii_case(name) {
+        return None;
+    }
+    let skip = |mut i: usize| {
+        while i < line.len() && matches!(line[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let i = skip(name.len());
+    if line.get(i) != Some(&b':') {
+        return None;
+    }
+    let v0 = skip(i + 1);
+    let len = line[v0..]
+        .iter()
+        .take_while(|&&b| !matches!(b, b'\r' | b'\n'))
+        .count();
+    Some(v0..v0 + len)
+}
+
 /// The hot header at `d[pos..to]` (just after an LF): which, and its value's range.
 fn hot_at(d: &[u8], pos: usize, to: usize) -> Option<(Hot, Range<usize>)> {
     let line = &d[pos..to];
-    for (name, h) in HOT_NAMES {
-        if line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name) {
-            let mut i = name.len();
-            while i < line.len() && matches!(line[i], b' ' | b'\t') {
-                i += 1;
-            }
-            if line.get(i) != Some(&b':') {
-                continue;
-            }
-            i += 1;
-            while i < line.len() && matches!(line[i], b' ' | b'\t') {
-                i += 1;
-            }
-            let v0 = i;
-            while i < line.len() && !matches!(line[i], b'\r' | b'\n') {
-                i += 1;
-            }
-            return Some((h, pos + v0..pos + i));
-        }
-    }
-    None
+    HOT_NAMES
+        .iter()
+        .find_map(|&(name, h)| named_value(line, name).map(|r| (h, pos + r.start..pos + r.end)))
 }
 
 /// `;[ \t]*NAME[ \t]*=[ \t]*([^;,> \t]*)`, case-insensitive, searched from `from`.
