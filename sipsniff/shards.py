@@ -128,6 +128,8 @@ def run(
         pipe, mine = _shard(
             files, None, max_open_dialogs, make_collector, wrap_frames, on_diagnostic
         )
+        # streamed live as they came; kept in the order a sharded run keeps them
+        pipe.diagnostics.sort(key=_diagnostic_order)
         return Sharded(pipeline=pipe, collected=[mine])
 
     per_shard = -(-(max_open_dialogs or MAX_OPEN_DIALOGS) // jobs)
@@ -162,13 +164,18 @@ def run(
         for rule, theirs in zip(pipe.cross_rules, out.cross_rules, strict=True):
             rule.merge(theirs)
         collected.append(out.collected)
-    pipe.diagnostics.sort(key=lambda d: d.frame)
+    pipe.diagnostics.sort(key=_diagnostic_order)
     del pipe.diagnostics[MAX_KEPT_DIAGNOSTICS:]
     pipe.finish_cross_rules()
     if on_diagnostic is not None:
         for d in pipe.diagnostics:
             on_diagnostic(d)
     return Sharded(pipeline=pipe, collected=collected)
+
+
+def _diagnostic_order(d: Diagnostic) -> tuple[int, str, str, str]:
+    """Frame order, then a total order: the same list whichever shard found what."""
+    return (d.frame, d.stage, d.trigger, d.detail)
 
 
 def _shard(

@@ -125,7 +125,10 @@ class TcpReassembler:
         self.budget = budget if budget is not None else ReassemblyBudget()
         """Shared with the other reassembly stages (may be replaced before the first segment)."""
         self._flows: OrderedDict[_FlowKey, _Flow] = OrderedDict()
-        self._holes: set[_FlowKey] = set()
+        self._holes: dict[_FlowKey, None] = {}
+        """Flows with a hole, in the order their first hole appeared: a dict, not a
+        set, so expiry visits them in an order that does not hang on string hashes
+        (a set made the output change with PYTHONHASHSEED)."""
         """Flows holding out-of-order data, checked by ``expire``."""
         self._next_index = 1
         self.retransmitted_segments = 0
@@ -198,7 +201,7 @@ class TcpReassembler:
                         else:
                             pos, order = held[3], held[4]
                         flow.waiting[seq] = (data, frame, ts, pos, order)
-                        self._holes.add(key)
+                        self._holes[key] = None
                         flow.waiting_bytes += len(data) - (len(held[0]) if held else 0)
                         if flow.waiting_bytes > MAX_REASM_BYTES:
                             self._skip_hole(flow, src, dst, frame, ts, out)
@@ -231,12 +234,12 @@ class TcpReassembler:
         for key in list(self._holes):
             flow = self._flows.get(key)
             if flow is None or not flow.waiting:
-                self._holes.discard(key)
+                del self._holes[key]
                 continue
             oldest = min(w[2] for w in flow.waiting.values())
             if now - oldest < HOLE_TIMEOUT_NS:
                 continue
-            self._holes.discard(key)
+            del self._holes[key]
             src, dst = Endpoint(key[0], key[1]), Endpoint(key[2], key[3])
             while flow.waiting:
                 self._skip_hole(flow, src, dst, 0, now, out)
