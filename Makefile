@@ -10,7 +10,9 @@ CARGO ?= cargo
 CARGO_ENV := PYO3_PYTHON=$(abspath $(PY))
 RUST_SRC := $(wildcard $(CORE)/Cargo.toml $(CORE)/*/Cargo.toml $(CORE)/*/src/*.rs)
 
-.PHONY: demo test lint typecheck rust-test golden bench install captures clean
+.PHONY: demo test lint typecheck rust-test golden bench fuzz install captures clean
+FUZZ_SECONDS ?= 60
+FUZZ_EXAMPLES ?= 2000
 
 # pip builds the native core (release profile) with setuptools-rust when cargo is
 # on PATH; without it sipsniff installs and runs on the Python engine.
@@ -53,6 +55,12 @@ golden: $(STAMP)
 ## Benchmark against tshark and sngrep (not a test; needs root for tcpdump capture).
 bench: $(STAMP)
 	$(PY) tests/bench/bench.py
+
+## Fuzz (bounded; not a test): the native core's entry points for FUZZ_SECONDS each,
+## then both engines on FUZZ_EXAMPLES generated and mutated captures (must agree).
+fuzz: $(STAMP)
+	cd $(CORE) && SIPSNIFF_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CARGO_ENV) $(CARGO) test -q --release -p sipsniff-core --test fuzz -- --nocapture
+	SIPSNIFF_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/test_engine.py -k "random or mutated"
 
 ## Re-record the bundled captures with SIPp on loopback (root).
 captures:

@@ -51,6 +51,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 REPRO = ROOT.parent / "shared" / "repro"
+_EXAMPLES = int(os.environ.get("SIPSNIFF_FUZZ_EXAMPLES", "40"))
+"""Generated captures per run: `make fuzz` raises it; the suite runs a smoke share."""
 KNOWN_CRASHES: dict[str, str] = {}
 """Reproducers that still end in an internal error (identically in both engines)."""
 
@@ -201,7 +203,9 @@ def _packets(rng: random.Random, payload: bytes, seq: int, link: int) -> list[by
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(seed=st.integers(0, 2**32 - 1))
 def test_random_sip_over_random_framings(tmp_path: Path, seed: int) -> None:
@@ -221,7 +225,7 @@ def test_random_sip_over_random_framings(tmp_path: Path, seed: int) -> None:
     _same_pipeline([path])
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(max(12, _EXAMPLES // 20)))
 def test_mutated_captures(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     sources = sorted(CAPTURES.glob("*.pcap"))
