@@ -21,7 +21,7 @@ from ..render.safe import clean
 
 __all__ = ["main"]
 
-_COMMANDS = ("analyze", "flow", "report", "explain", "live")
+_COMMANDS = ("analyze", "flow", "report", "explain", "live", "tui")
 
 
 class _Group(click.Group):
