@@ -270,21 +270,12 @@ def open_file(path: Path) -> Any:
 def reader_diagnostic(name: str, ev: tuple[Any, ...]) -> Diagnostic:
     """Word a native reader event (a file that stops, a block skipped, a time moved)."""
     if ev[0] == EV_READ_STOP:
-        _, frame, loaded, code, args = ev
-        n_args = 2 if code in (wording.PCAP_CORRUPT, wording.BAD_BLOCK_LENGTH) else 1
-        if code not in (
-            wording.PCAP_CORRUPT,
-            wording.PCAP_INSIDE,
-            wording.BAD_SECTION_LENGTH,
-            wording.BAD_BLOCK_LENGTH,
-            wording.BLOCK_CUT,
-        ):
-            n_args = 0
+        _, frame, loaded, code, args = ev  # args: two numbers; a stop words the ones it has
         return Diagnostic(
             frame=frame,
             stage=Stage.CAPTURE,
             trigger=Trigger.TRUNCATED_FILE,
-            detail=wording.stopped(name, loaded, code, *args[:n_args]),
+            detail=wording.stopped(name, loaded, code, *args),
         )
     if ev[0] == EV_BAD_TIMESTAMP:
         _, frame, ts_ns = ev

@@ -183,6 +183,10 @@ class Pipeline:
         (SIP, frames it does not decode, warnings) becomes Python objects."""
         reader = engine.open_file(path)
         name = str(path)
+
+        def on_reader(ev: tuple[Any, ...]) -> None:
+            source.report(engine.reader_diagnostic(name, ev))
+
         scan = self._scanner.scan_file
         progress = source.progress
         batches = 0
@@ -193,20 +197,7 @@ class Pipeline:
                 except OSError as exc:
                     raise CaptureError(f"{path}: read error: {exc.strerror or exc}") from exc
                 done: list[Call] = []
-                for ev in events:
-                    kind = ev[0]
-                    if kind == engine.EV_SLOW_FRAME:
-                        payloads = self.decoder.feed(_new(Frame, ev[1]))
-                        if payloads:
-                            done.extend(self._payloads(payloads))
-                    elif kind in (
-                        engine.EV_READ_STOP,
-                        engine.EV_BAD_INTERFACE,
-                        engine.EV_BAD_TIMESTAMP,
-                    ):
-                        source.report(engine.reader_diagnostic(name, ev))
-                    else:
-                        self._native_events((ev,), (), done)
+                self._native_events(events, (), done, on_reader)
                 if not self.stats.first_ts_ns and nframes:
                     self.stats.first_ts_ns = self._scanner.counters()[6]
                 if done:
@@ -261,16 +252,25 @@ class Pipeline:
         return out
 
     def _native_events(
-        self, events: Iterable[tuple[Any, ...]], frames: Sequence[Frame], done: list[Call]
+        self,
+        events: Iterable[tuple[Any, ...]],
+        frames: Sequence[Frame],
+        done: list[Call],
+        reader: Callable[[tuple[Any, ...]], None] | None = None,
     ) -> None:
-        """Act on the core's events in order, exactly where ``feed`` would have."""
+        """Act on the core's events in order, exactly where ``feed`` would have.
+
+        ``frames`` is the batch a ``Slow`` event indexes; ``reader`` takes the native
+        file reader's events (a file that stops, a block skipped, a time moved).
+        """
         for ev in events:
             kind = ev[0]
             if kind == engine.EV_MESSAGE:
                 self._message(engine.message(ev), done)
-            elif kind == engine.EV_SLOW:
+            elif kind in (engine.EV_SLOW, engine.EV_SLOW_FRAME):
                 # what the core does not decode: the reference decoder's, UDP coming back
-                payloads = self.decoder.feed(frames[ev[1]])
+                frame = frames[ev[1]] if kind == engine.EV_SLOW else _new(Frame, ev[1])
+                payloads = self.decoder.feed(frame)
                 if payloads:
                     done.extend(self._payloads(payloads))
             elif kind == engine.EV_FALLBACK:
@@ -287,6 +287,8 @@ class Pipeline:
             elif kind == engine.EV_DIAG:
                 d = engine.diagnostic(ev)
                 (self.source_report if d.trigger == Trigger.TIME_JUMP else self._report)(d)
+            elif reader is not None:
+                reader(ev)
 
     def _time_jump(self, frame: Frame) -> None:
         if self._last_ts:
