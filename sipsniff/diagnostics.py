@@ -60,6 +60,18 @@ class Trigger(StrEnum):
     RULE_FAILED = "rule-failed"
     TIME_JUMP = "time-jump"
     BAD_TIMESTAMP = "bad-timestamp"
+    TUNNEL = "tunnel"
+    """A tunnel or encapsulation header that is damaged, unknown or nested too deep."""
+    SCTP = "sctp"
+    """A damaged SCTP packet or chunk, or a user message that cannot be reassembled."""
+    WEBSOCKET = "websocket"
+    """A damaged or truncated WebSocket handshake or frame."""
+    TLS = "tls"
+    """TLS that cannot be decrypted (no or wrong keys, unsupported or unverifiable suite)."""
+    HEP = "hep"
+    """A damaged HEP packet, or one refused (auth key, source not allowed)."""
+    MEDIA = "media"
+    """RTP/RTCP bounded: the stream table was full and a stream was evicted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,6 +51,11 @@ _GC_EVERY_FRAMES = 1 << 20
 _NATIVE_BATCH = 512
 _new = tuple.__new__
 
+Lift = Callable[[Payload], "list[Payload] | None"]
+"""A transport stage between decoding and SIP framing (HEP, TLS...): it takes a
+payload it recognises and returns what it carries (possibly nothing yet), or
+``None`` for a payload that is not its own, which then goes on unchanged."""
+
 
 class Pipeline:
     """Chains the stages; feed frames, collect finished annotated calls."""
@@ -99,6 +104,8 @@ class Pipeline:
         self._scanner: Any = native.Scanner(shard) if native is not None else None
         self._pulling: list[Frame] | None = None
         self._held: list[tuple[int, Diagnostic]] = []
+        self.lifts: list[Lift] = []
+        """Transport stages tried, in order, on every payload before SIP framing."""
         """The native core (``engine``): frames go through it first, and only what it
         hands back (odd frames, unclean messages) reaches the Python stages."""
 
@@ -147,7 +154,14 @@ class Pipeline:
         if self._primary:
             st.payloads += len(payloads)
         scanner = self._scanner
+        lifts = self.lifts
         for p in payloads:
+            if lifts:
+                inner = self._lift(p)
+                if inner is not None:
+                    if inner:
+                        done.extend(self._payloads(inner))
+                    continue
             if scanner is not None and p.transport == Transport.UDP:
                 # the native core owns UDP framing (its SIP-port set, its counters)
                 events = scanner.datagram(
@@ -158,6 +172,14 @@ class Pipeline:
             for msg in self.framer.feed(p):
                 self._message(msg, done)
         return done
+
+    def _lift(self, p: Payload) -> list[Payload] | None:
+        """What the first transport stage that owns ``p`` makes of it (``None``: none does)."""
+        for lift in self.lifts:
+            inner = lift(p)
+            if inner is not None:
+                return inner
+        return None
 
     def _message(self, msg: SipMessage, done: list[Call]) -> None:
         st = self.stats
@@ -278,6 +300,12 @@ class Pipeline:
                 p = Payload(
                     frame, ts, Endpoint(src, sport), Endpoint(dst, dport), Transport.UDP, data
                 )
+                inner = self._lift(p) if self.lifts else None
+                if inner is not None:
+                    # the core hands HEP back as a fallback: unwrapped, then framed
+                    if inner:
+                        done.extend(self._payloads(inner))
+                    continue
                 for msg in self.framer.feed(p):
                     self._message(msg, done)
             elif kind == engine.EV_TICK:

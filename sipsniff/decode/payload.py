@@ -9,12 +9,26 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
-__all__ = ["Endpoint", "Payload", "Transport"]
+__all__ = ["DATAGRAM_TRANSPORTS", "Endpoint", "Payload", "Transport"]
 
 
 class Transport(StrEnum):
+    """How the bytes travelled, as the user reads it (Via's transport names)."""
+
     UDP = "UDP"
     TCP = "TCP"
+    SCTP = "SCTP"
+    """SCTP DATA chunks: one user message per payload, framed like a datagram."""
+    TLS = "TLS"
+    """TCP bytes decrypted with a key log: a stream, as TCP."""
+    WS = "WS"
+    """WebSocket (RFC 7118) over TCP: each message is one or more frames."""
+    WSS = "WSS"
+    """WebSocket over decrypted TLS."""
+
+
+DATAGRAM_TRANSPORTS = frozenset((Transport.UDP, Transport.SCTP))
+"""Transports whose payloads are whole messages (no stream framing)."""
 
 
 class Endpoint(NamedTuple):

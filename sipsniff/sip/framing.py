@@ -42,7 +42,7 @@ from collections.abc import Callable
 from typing import Final
 
 from ..decode.budget import ReassemblyBudget
-from ..decode.payload import Endpoint, Payload, Transport
+from ..decode.payload import DATAGRAM_TRANSPORTS, Endpoint, Payload
 from ..diagnostics import DecodeError, Diagnostic, Stage, Trigger
 from .grammar import RESYNC, START_LINE
 from .message import SipMessage, parse_datagram
@@ -378,7 +378,7 @@ class SipFramer:
     def feed(self, p: Payload) -> list[SipMessage]:
         """Frame and parse what this payload completes."""
         out: list[SipMessage] = []
-        if p.transport == Transport.UDP:
+        if p.transport in DATAGRAM_TRANSPORTS:
             self._datagram(p, out)
         else:
             self._stream(p, out)

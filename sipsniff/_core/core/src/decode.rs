@@ -126,6 +126,11 @@ fn network_offset(linktype: u32, d: &[u8]) -> (u16, usize) {
     }
 }
 
+/// UDP destination ports of encapsulations the reference decoder opens
+/// (VXLAN 4789, VXLAN-GPE 4790, Geneve 6081, GTP-U 2152): a frame to one of
+/// them goes the slow way, so both engines see the same inner packets.
+pub const TUNNEL_PORTS: [u16; 4] = [4789, 4790, 6081, 2152];
+
 /// UDP header at `off`, payload bounded by `end` (`decoder._transport`).
 fn udp(d: &[u8], off: usize, end: usize, src: Addr, dst: Addr) -> Option<Udp> {
     if off + 8 > end {
@@ -137,11 +142,15 @@ fn udp(d: &[u8], off: usize, end: usize, src: Addr, dst: Addr) -> Option<Udp> {
     } else {
         end
     };
+    let (sport, dport) = (u16_at(d, off), u16_at(d, off + 2));
+    if TUNNEL_PORTS.contains(&dport) {
+        return None; // a tunnel: the reference decoder opens it
+    }
     Some(Udp {
         src,
-        sport: u16_at(d, off),
+        sport,
         dst,
-        dport: u16_at(d, off + 2),
+        dport,
         start: off + 8,
         stop,
     })
@@ -244,5 +253,8 @@ mod tests {
             assert!(udp_datagram(1, &f[..cut]).is_none(), "cut at {cut}");
         }
         assert!(udp_datagram(999, &f).is_none());
+        let mut f = eth_ipv4_udp(b"hello");
+        f[36..38].copy_from_slice(&4789u16.to_be_bytes()); // VXLAN
+        assert!(udp_datagram(1, &f).is_none());
     }
 }

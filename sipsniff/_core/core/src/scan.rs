@@ -143,6 +143,15 @@ pub fn shard_of(d: &[u8], count: u32) -> u32 {
     0
 }
 
+/// A HEP packet: version 3 (`HEP3`) or versions 1/2 (a 16- or 28-byte header
+/// for IPv4, 40- or 52-byte for IPv6, as Kamailio and OpenSIPS write them).
+pub fn is_hep(d: &[u8]) -> bool {
+    if d.starts_with(b"HEP3") {
+        return true;
+    }
+    matches!(d, [1 | 2, 16 | 28 | 40 | 52, 2 | 10, ..] if d.len() >= d[1] as usize)
+}
+
 fn strip_set<'a>(mut d: &'a [u8], set: &[u8]) -> &'a [u8] {
     while let [first, rest @ ..] = d {
         if set.contains(first) {
@@ -238,6 +247,17 @@ impl Scanner {
     ) {
         let data = &buf[payload.clone()];
         let Some((start, hstart)) = sip::start_line(data) else {
+            if is_hep(data) {
+                // HEP carries SIP (and more) from another capture point: the
+                // reference pipeline unwraps it before any framing.
+                out.push(Event::Fallback {
+                    frame,
+                    ts_ns,
+                    flow,
+                    payload,
+                });
+                return;
+            }
             if self.primary {
                 self.counters.not_sip += 1;
                 if !strip_set(data, b"\r\n\x00 ").is_empty() {
