@@ -130,7 +130,7 @@ def _response(doc: dict[str, Any]) -> dict[str, Any]:
         ("time not UTC ISO", lambda d: d["messages"][0].update(time="yesterday")),
         ("request with a status", lambda d: _request(d).update(status=200, reason="OK")),
         ("response with a method", lambda d: _response(d).update(method="INVITE")),
-        ("bad transport", lambda d: d["messages"][0].update(transport="SCTP")),
+        ("bad transport", lambda d: d["messages"][0].update(transport="QUIC")),
         ("bad trigger count key", lambda d: d["summary"]["diagnostics_by_trigger"].update(x=1)),
         ("non-numeric status key", lambda d: d["summary"]["statuses"].update(abc=1)),
     ],
