@@ -60,6 +60,8 @@ class Stats:
     sip_messages: int = 0
     malformed: int = 0
     retransmissions: int = 0
+    capture_duplicates: int = 0
+    """SIP messages recorded twice by the capture (SPAN mirroring), left out of calls."""
     tcp_retransmitted_segments: int = 0
     ip_fragments: int = 0
     methods: Counter[str] = field(default_factory=Counter)
@@ -89,6 +91,7 @@ class Stats:
         self.not_sip += other.not_sip
         self.payloads += other.payloads
         self.retransmissions += other.retransmissions
+        self.capture_duplicates += other.capture_duplicates
         self.calls += other.calls
         self.evicted_calls += other.evicted_calls
         self.methods.update(other.methods)

@@ -380,6 +380,7 @@ class Pipeline:
         st.calls_by_kind[call.kind.value] += 1
         st.calls_by_state[call.state.value] += 1
         st.retransmissions += len(call.retransmissions)
+        st.capture_duplicates += call.capture_duplicates
         if call.evicted:
             st.evicted_calls += 1
         for a in anns:

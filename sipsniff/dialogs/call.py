@@ -77,6 +77,11 @@ class Call:
     """Flushed early because the open-dialog table was full (the record may be partial)."""
     message_count: int = 0
     """Number of messages, kept when ``messages`` was released to save memory."""
+    capture_duplicates: int = 0
+    """Messages left out because they were the capture's second copy of a packet
+    (same bytes, same hop, within the tracker's duplicate window)."""
+    duplicate_frames: tuple[int, ...] = ()
+    """The frames of the first of those copies (at most ``MAX_DUPLICATE_FRAMES``)."""
 
     @property
     def frames(self) -> tuple[int, ...]:

@@ -208,5 +208,7 @@ def snapshot(oc: OpenCall, *, now: int, evicted: bool = False) -> Call:
         timings=timings,
         ended_by=ended_by,
         evicted=evicted,
+        capture_duplicates=oc.dup_count,
+        duplicate_frames=tuple(oc.dup_frames),
         message_count=len(msgs),
     )

@@ -17,6 +17,12 @@ ringing    provisional responses only                             Timer C, 180 s
 established answered, no BYE yet                                 4 h
 ========== ====================================================== ==========
 
+Capture duplicates (a SPAN port or a capture on two interfaces records the
+same packet twice, microseconds to milliseconds apart) are not retransmissions:
+a message whose bytes, source and destination equal an earlier one's within
+``DUPLICATE_WINDOW_NS`` is left out of the call and counted, so no rule reads a
+mirrored copy as a peer repeating itself.
+
 The 5 s linger absorbs retransmissions of the last messages (RFC 3261
 Timer I/K = T4 for UDP).  ``MAX_OPEN_DIALOGS`` bounds the table; past it the
 least recently active call is published early, flagged ``evicted``, and counted.
@@ -32,7 +38,14 @@ from ..sip.message import SipMessage
 from .call import Call
 from .outcome import snapshot
 
-__all__ = ["MAX_OPEN_DIALOGS", "TIER_TIMEOUTS_NS", "DialogTracker", "OpenCall"]
+__all__ = [
+    "DUPLICATE_WINDOW_NS",
+    "MAX_DUPLICATE_FRAMES",
+    "MAX_OPEN_DIALOGS",
+    "TIER_TIMEOUTS_NS",
+    "DialogTracker",
+    "OpenCall",
+]
 
 _S = 1_000_000_000
 # sngrep keeps 20,000 dialogs by default (-l).  An open dialog costs about 7 KB
@@ -42,6 +55,13 @@ _S = 1_000_000_000
 MAX_OPEN_DIALOGS = 15_000
 TIER_TIMEOUTS_NS = (5 * _S, 32 * _S, 180 * _S, 4 * 3600 * _S)
 _FINISHED, _WAITING, _RINGING, _ESTABLISHED = 0, 1, 2, 3
+# A real retransmission comes after T1 at the earliest (500 ms by default, RFC
+# 3261 17.1.1.1; stacks that lower it stay above 100 ms), while a mirrored copy of
+# the same packet follows within a millisecond or two even on a busy switch.
+# 50 ms leaves room for slow mirroring and stays far below any T1.
+DUPLICATE_WINDOW_NS = 50_000_000
+# The frames of a call's capture duplicates kept for display (all are counted).
+MAX_DUPLICATE_FRAMES = 64
 
 
 class OpenCall:
@@ -49,8 +69,11 @@ class OpenCall:
 
     __slots__ = (
         "answered",
+        "by_bytes",
         "bye_done",
         "call_id",
+        "dup_count",
+        "dup_frames",
         "last_ts",
         "messages",
         "pending",
@@ -72,8 +95,30 @@ class OpenCall:
         self.pending: dict[tuple[str, str, int], int] = {}
         """Open transactions: (branch, method, cseq) -> highest status so far (0 = none)."""
         self.bye_done = False
+        self.by_bytes: dict[tuple[object, ...], int] = {}
+        """(source, destination, size, hash of the bytes) -> index of the latest such message."""
+        self.dup_count = 0
+        self.dup_frames: list[int] = []
+
+    def duplicate(self, msg: SipMessage) -> bool:
+        """Is ``msg`` a capture duplicate of a message already filed (and so counted here)?"""
+        raw = msg.raw
+        key = (msg.src, msg.dst, len(raw), hash(raw))
+        j = self.by_bytes.get(key)
+        if j is not None:
+            prev = self.messages[j]
+            if abs(msg.ts_ns - prev.ts_ns) <= DUPLICATE_WINDOW_NS and prev.raw == raw:
+                self.dup_count += 1
+                if len(self.dup_frames) < MAX_DUPLICATE_FRAMES:
+                    self.dup_frames.append(msg.frame)
+                return True
+        self.by_bytes[key] = len(self.messages)
+        return False
 
     def add(self, msg: SipMessage) -> None:
+        if self.duplicate(msg):
+            self.last_ts = max(self.last_ts, msg.ts_ns)
+            return
         idx = len(self.messages)
         self.messages.append(msg)
         self.last_ts = msg.ts_ns

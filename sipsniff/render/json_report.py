@@ -147,6 +147,7 @@ def call_json(ac: AnalyzedCall, extra: Iterable[Annotation] = ()) -> dict[str, A
         "frames": [m.frame for m in c.messages],
         "message_count": c.message_count,
         "retransmissions": len(c.retransmissions),
+        "capture_duplicates": c.capture_duplicates,
         "evicted": c.evicted,
         "annotations": [annotation_json(a) for a in (*ac.annotations, *extra)],
     }
@@ -163,6 +164,7 @@ def summary_json(st: Stats) -> dict[str, Any]:
         "sip_messages": st.sip_messages,
         "malformed_messages": st.malformed,
         "retransmissions": st.retransmissions,
+        "capture_duplicates": st.capture_duplicates,
         "methods": dict(ranked(st.methods)),
         "statuses": {str(k): v for k, v in sorted(st.statuses.items())},
         "calls": st.calls,

@@ -99,8 +99,13 @@ def summary_view(st: Stats) -> RenderableType:
         "Packets",
         Text(
             f"{st.sip_messages} SIP messages, {st.malformed} malformed, "
-            f"{st.retransmissions} retransmissions, {st.not_sip} non-SIP payloads, "
-            f"{st.skipped} frames skipped"
+            f"{st.retransmissions} retransmissions, "
+            + (
+                f"{st.capture_duplicates} capture duplicates (ignored), "
+                if st.capture_duplicates
+                else ""
+            )
+            + f"{st.not_sip} non-SIP payloads, {st.skipped} frames skipped"
             + (
                 f" ({', '.join(f'{k} {v}' for k, v in sorted(st.skipped_by_reason.items()))})"
                 if st.skipped_by_reason

@@ -178,7 +178,13 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
         (
             "SIP",
             f"{st.sip_messages} messages, {st.malformed} malformed, "
-            f"{st.retransmissions} retransmissions, {st.not_sip} non-SIP payloads{skipped}",
+            f"{st.retransmissions} retransmissions, "
+            + (
+                f"{st.capture_duplicates} capture duplicates (ignored), "
+                if st.capture_duplicates
+                else ""
+            )
+            + f"{st.not_sip} non-SIP payloads{skipped}",
         ),
         ("Calls", calls),
         ("Outcomes", ", ".join(f"{k} {v}" for k, v in ranked(f.by_state)) or "none"),
