@@ -114,7 +114,19 @@ def _outcome(
 def _timings(msgs: list[SipMessage], retrans: set[int], kind: CallKind) -> tuple[Timings, str]:
     if kind != CallKind.CALL:
         first = next((m for m in msgs if m.status == 0), None)
-        final = next((m for m in msgs if 200 <= m.status < 300), None)
+        # the 2xx that answers that request: a capture that starts mid-exchange
+        # holds answers to requests it never saw, which would give a negative setup
+        final = first and next(
+            (
+                m
+                for m in msgs
+                if 200 <= m.status < 300
+                and m.cseq_num == first.cseq_num
+                and m.cseq_method == first.method
+                and m.ts_ns >= first.ts_ns
+            ),
+            None,
+        )
         setup = (final.ts_ns - first.ts_ns) / _MS if first and final else None
         return Timings(setup=setup), ""
     t0 = None
@@ -153,7 +165,9 @@ def _timings(msgs: list[SipMessage], retrans: set[int], kind: CallKind) -> tuple
             bye_done = m.ts_ns
 
     def ms(a: int | None, b: int | None) -> float | None:
-        return None if a is None or b is None else (b - a) / _MS
+        # a later event stamped earlier is a clock that stepped back (merged or
+        # reordered captures, flagged as a time jump), not a negative delay
+        return None if a is None or b is None or b < a else (b - a) / _MS
 
     return (
         Timings(

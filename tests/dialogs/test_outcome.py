@@ -431,3 +431,26 @@ def test_bundled_no_response_is_timed_out() -> None:
     transmission (15.5 s), before Timer B: the call used to read in-progress at flush."""
     c = calls_in(capture("call_no_response.pcap"))["noresp-1@127.0.0.1"]
     assert c.state == CallState.TIMED_OUT
+
+
+def test_setup_never_measures_an_answer_to_an_unseen_request() -> None:
+    """A capture that starts mid-exchange: the first 2xx answers a REGISTER it never saw."""
+    msgs = [
+        at(0, resp(200, "OK", cseq=1, method="REGISTER", to_tag="t"), reply=True, frame=1),
+        at(30, req("REGISTER", cseq=2, branch="z9hG4bK-r2"), frame=2),
+        at(
+            42,
+            resp(200, "OK", cseq=2, method="REGISTER", to_tag="t", branch="z9hG4bK-r2"),
+            reply=True,
+            frame=3,
+        ),
+    ]
+    assert make_call(msgs).timings.setup == 12
+
+
+def test_a_clock_stepping_back_gives_no_negative_delay() -> None:
+    msgs = [
+        at(1000, req("INVITE"), frame=1),
+        at(987, resp(200, "OK", to_tag="t"), reply=True, frame=2),
+    ]
+    assert make_call(msgs).timings.setup is None
