@@ -114,14 +114,14 @@ def _outcome(
 def _timings(msgs: list[SipMessage], retrans: set[int], kind: CallKind) -> tuple[Timings, str]:
     if kind != CallKind.CALL:
         first = next((m for m in msgs if m.status == 0), None)
-        # the 2xx that answers that request: a capture that starts mid-exchange
-        # holds answers to requests it never saw, which would give a negative setup
+        # the first 2xx to that method after it (a challenged REGISTER's setup runs
+        # to the 2xx of the retry, as RFC 6076 RRD counts it); a capture that starts
+        # mid-exchange holds answers to requests it never saw: those do not count
         final = first and next(
             (
                 m
                 for m in msgs
                 if 200 <= m.status < 300
-                and m.cseq_num == first.cseq_num
                 and m.cseq_method == first.method
                 and m.ts_ns >= first.ts_ns
             ),
