@@ -99,8 +99,13 @@ def flow(
     if width is not None:
         console.width = width
     if not groups:
-        click.echo("sipsniff: no call matches the filters", err=True)
-        sys.exit(0)
+        # like grep: nothing to draw is exit 1, so a script notices a mistyped Call-ID
+        click.echo(
+            f"sipsniff: no call matches the filters ({pipe.stats.calls} "
+            f"{'call' if pipe.stats.calls == 1 else 'calls'} in the capture)",
+            err=True,
+        )
+        sys.exit(1)
     shown = groups if not limit else groups[:limit]
     for grp in shown:
         console.print(LadderView(grp, ascii_only=ascii_only))

@@ -31,6 +31,7 @@ from ..capture.sources import expand_paths, read_frames
 from ..capture.writer import write_frames
 from ..filters import CallFilter
 from ..pipeline import Pipeline
+from ..render._report import plural
 from ..render.registry import (
     ALIASES,
     Exporter,
@@ -242,9 +243,9 @@ def _run(
             click.echo(f"sipsniff: {msg}", err=True)
 
     if selected == 0 and pipe.stats.calls:
-        say(f"no call matched the filters ({pipe.stats.calls} calls in the capture)")
+        say(f"no call matched the filters ({plural(pipe.stats.calls, 'call')} in the capture)")
     if output != "-":
-        say(f"wrote {clean(output, 300)} ({exporter.name}, {selected} calls)")
+        say(f"wrote {clean(output, 300)} ({exporter.name}, {plural(selected, 'call')})")
     if write_pcap:
         pcap_path = write_pcap
         result = write_frames(
@@ -255,7 +256,7 @@ def _run(
         )
         say(
             f"wrote {clean(write_pcap, 300)} ({result.format}, {result.frames} frames "
-            f"of {selected} calls)"
+            f"of {plural(selected, 'call')})"
         )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "clock",
     "facts",
     "fmt_delta",
+    "plural",
     "time_buckets",
     "utc",
     "who",
@@ -210,3 +211,8 @@ class LineExporter:
     def write(self, analysis: Analysis, fp: IO[str]) -> None:
         for line in self.lines(analysis):
             fp.write(line + "\n")
+
+
+def plural(n: int, word: str) -> str:
+    """``1 call``, ``3 calls``: counts in sentences read naturally."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -43,6 +43,7 @@ from ._report import (
     clock,
     facts,
     fmt_delta,
+    plural,
     time_buckets,
     utc,
     who,
@@ -73,10 +74,6 @@ def _e(text: str, limit: int | None = 2000) -> str:
 
 def _code_class(code: int) -> str:
     return f"c{code // 100}" if 100 <= code < 700 else ""
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _pct(part: int, whole: int) -> str:
@@ -156,7 +153,7 @@ def _summary(analysis: Analysis, f: ReportFacts) -> str:
             "errors" if errs else "",
             str(n_ann),
             "Annotations",
-            f"{_n(errs, 'error')} · {_n(warns, 'warning')}",
+            f"{plural(errs, 'error')} · {plural(warns, 'warning')}",
         ),
         _kpi("", str(st.diagnostics), "Capture warnings", f"{st.skipped} frames skipped"),
     ]

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from .. import __version__
 from ..analysis import Analysis, AnalyzedCall, ranked
 from ..annotate.annotation import Annotation
-from ._report import MAX_DETAILED_CALLS, LineExporter, ReportFacts, clock, facts, utc, who
+from ._report import MAX_DETAILED_CALLS, LineExporter, ReportFacts, clock, facts, plural, utc, who
 from .safe import clean
 from .summary import fmt_ms
 from .terminal import ladder_text
@@ -234,10 +234,6 @@ def _timings(ac: AnalyzedCall) -> str:
     return ", ".join(f"{k} {fmt_ms(v)}" for k, v in parts if v is not None)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _frames(a: Annotation) -> str:
     frames = ", ".join(str(f) for f in a.frames[:30])
     if len(a.frames) > 30:
@@ -387,7 +383,7 @@ def _started(ac: AnalyzedCall) -> str:
     c = ac.call
     return (
         f"Started {utc(c.start_ns)[:-4]}.{clock(c.start_ns)[-3:]} UTC, "
-        f"{_plural(c.message_count or len(c.messages), 'message')}"
+        f"{plural(c.message_count or len(c.messages), 'message')}"
         + (f", {len(c.retransmissions)} retransmissions" if c.retransmissions else "")
         + (f", ended by the {c.ended_by}" if c.ended_by else "")
         + (", evicted early (the record may be partial)" if c.evicted else "")
@@ -436,7 +432,9 @@ def _md_annotation(a: Annotation) -> list[str]:
     out = [
         f"- **{str(a.severity).upper()}** {md_code(a.rule, 80)}: {md_prose(a.title, 300)}",
         "",
-        f"  {md_prose(a.cause, 4000, line_start=True)}",
+        # labelled, so a cause that opens with an address ("127.0.0.1:5060 answered")
+        # needs no list-marker escape, which shows as a stray backslash in the raw file
+        f"  Cause: {md_prose(a.cause, 4000)}",
         "",
     ]
     for k, v in a.details:

@@ -55,8 +55,8 @@ def test_filters_select_calls() -> None:
 
 def test_no_match_says_so() -> None:
     code, out, err = run("flow", "--call-id", "nope", str(capture("call_ok.pcap")))
-    assert code == 0 and out == ""
-    assert "no call matches" in err
+    assert code == 1 and out == ""
+    assert "no call matches the filters (1 call in the capture)" in err
 
 
 def test_limit() -> None:
