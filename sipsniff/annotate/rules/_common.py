@@ -30,6 +30,7 @@ __all__ = [
     "MAX_QUOTE",
     "ResponseFacts",
     "address_scope",
+    "article",
     "contact_host",
     "credentials",
     "decoded_headers",
@@ -62,6 +63,15 @@ def quote(text: str, limit: int = MAX_QUOTE) -> str:
 def plural(n: int, word: str) -> str:
     """``1 time``, ``3 times``: counts in sentences read naturally."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# Method names read aloud: "an INVITE", "an ACK", "a BYE" (by sound, not letter).
+_VOWEL_SOUND = frozenset("AEIOU")
+
+
+def article(method: str) -> str:
+    """``an INVITE``, ``an OPTIONS``, ``a BYE``, ``a REGISTER``: a method in a sentence."""
+    return f"an {method}" if method[:1] in _VOWEL_SOUND else f"a {method}"
 
 
 def evidence(*groups: Iterable[int]) -> tuple[int, ...]:
@@ -337,7 +347,7 @@ class ResponseFacts:
             )
         else:
             self.opening = (
-                f"{msg.src} sent {self.label}{said} to a {self.method} (frame {msg.frame})."
+                f"{msg.src} sent {self.label}{said} to {article(self.method)} (frame {msg.frame})."
             )
         details, sentences, steps = decoded_headers(msg)
         self.details: list[tuple[str, str]] = [("status", self.label)]

@@ -7,6 +7,7 @@ from factories import A, B, make_call, make_invite, make_response, msg
 
 from sipsniff.annotate.rules._common import (
     address_scope,
+    article,
     contact_host,
     decoded_headers,
     evidence,
@@ -119,3 +120,14 @@ def test_response_facts() -> None:
         'Unavailable (its reason phrase: "Gone fishing") in frame 2, 1.5 s after the request.'
     )
     assert f.likely.startswith("Likely causes: ")
+
+
+def test_article_goes_by_sound() -> None:
+    assert [article(m) for m in ("INVITE", "ACK", "OPTIONS", "UPDATE", "BYE", "REGISTER")] == [
+        "an INVITE",
+        "an ACK",
+        "an OPTIONS",
+        "an UPDATE",
+        "a BYE",
+        "a REGISTER",
+    ]
