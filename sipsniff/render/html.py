@@ -50,7 +50,7 @@ from ._report import (
 )
 from .ladder import build_ladder
 from .safe import clean, html_escape
-from .summary import fmt_ms
+from .summary import capture_span, fmt_ms
 
 __all__ = ["HtmlExporter", "html_exporter", "html_report"]
 
@@ -103,7 +103,7 @@ def _top(analysis: Analysis) -> str:
     span = ""
     if st.first_ts_ns:
         dur = fmt_ms((st.last_ts_ns - st.first_ts_ns) / 1e6)
-        span = f" · {utc(st.first_ts_ns)} to {clock(st.last_ts_ns)} UTC ({dur})"
+        span = f" · {capture_span(st.first_ts_ns, st.last_ts_ns)} ({dur})"
     return (
         '<header class="top">'
         f"<h1>sipsniff report <span>· {_e(names, 200)}</span></h1>"

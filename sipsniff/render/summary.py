@@ -32,6 +32,7 @@ __all__ = [
     "CallsTable",
     "annotation_block",
     "calls_table",
+    "capture_span",
     "fmt_ms",
     "status_style",
     "summary_view",
@@ -62,7 +63,23 @@ def fmt_ms(ms: float | None) -> str:
     s = ms / 1000
     if s < 120:
         return f"{s:.2f} s"
-    return f"{int(s // 60)}m{int(s % 60):02d}s"
+    if s < 7200:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    # hours and days, so a call held overnight (or a broken clock) reads at a glance
+    if s < 172_800:
+        return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+    return f"{int(s // 86400)}d{int(s % 86400 // 3600):02d}h"
+
+
+def capture_span(first_ns: int, last_ns: int) -> str:
+    """``2026-11-24 18:07:32 to 18:07:42.841 UTC``, with the end's date when it is
+    another day (a capture that runs past midnight, or a clock that jumped)."""
+    a = _dt.datetime.fromtimestamp(first_ns / 1e9, _dt.UTC)
+    b = _dt.datetime.fromtimestamp(last_ns / 1e9, _dt.UTC)
+    end = _clock(last_ns)
+    if b.date() != a.date():
+        end = f"{b:%Y-%m-%d} {end}"
+    return f"{a:%Y-%m-%d %H:%M:%S} to {end} UTC"
 
 
 def _clock(ts_ns: int) -> str:
@@ -87,8 +104,7 @@ def summary_view(st: Stats) -> RenderableType:
     grid.add_column()
     span = ""
     if st.first_ts_ns:
-        span = f", {_dt.datetime.fromtimestamp(st.first_ts_ns / 1e9, _dt.UTC):%Y-%m-%d %H:%M:%S} "
-        span += f"to {_clock(st.last_ts_ns)} UTC"
+        span = f", {capture_span(st.first_ts_ns, st.last_ts_ns)}"
     grid.add_row(
         "Capture",
         Text(

@@ -39,7 +39,7 @@ from ..analysis import Analysis, AnalyzedCall, ranked
 from ..annotate.annotation import Annotation
 from ._report import MAX_DETAILED_CALLS, LineExporter, ReportFacts, clock, facts, plural, utc, who
 from .safe import clean
-from .summary import fmt_ms
+from .summary import capture_span, fmt_ms
 from .terminal import ladder_text
 
 __all__ = [
@@ -162,7 +162,7 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
     st = analysis.stats
     span = ""
     if st.first_ts_ns:
-        span = f", {utc(st.first_ts_ns)} to {clock(st.last_ts_ns)} UTC"
+        span = f", {capture_span(st.first_ts_ns, st.last_ts_ns)}"
         span += f" ({fmt_ms((st.last_ts_ns - st.first_ts_ns) / 1e6)})"
     skipped = f", {st.skipped} frames skipped"
     if st.skipped_by_reason:
