@@ -236,11 +236,6 @@ need none: junk, bad start lines and keep-alives are messages for neither tool.
 # the other messages of the capture must match tshark's exactly; whoever lands issue 14
 # removes the entry (the test fails as soon as sipsniff finds a message over it).
 UNDECODED: dict[str, str] = {
-    # eth:ip:gre:eth:ip:udp:sip for all 140 messages.  Despite the file's name it is
-    # GRE with Transparent Ethernet Bridging (0x6558), not ERSPAN (0x88be/0x22eb).
-    "real/heplify_erspan_sip_ipv4_udp.pcapng": "gre",
-    # sll:ip:sctp:sip for all 4 messages (DATA chunks, port 5060).
-    "real/heplify_sip_sctp.pcap": "sctp",
     # eth:ip:tcp:http:websocket:sip for the 11 messages of the WebSocket leg (TCP
     # 43380 <-> 8080); the other 28 travel on plain UDP and sipsniff finds them.
     "real/heplify_sip_tcp_websocket.pcap": "websocket",

@@ -23,7 +23,19 @@ from .budget import ReassemblyBudget
 from .fragments import Reassembler
 from .link import ETH_IPV4, ETH_IPV6, KNOWN_LINKTYPES, network_offset
 from .payload import Endpoint, Payload, Transport
+from .sctp import SctpReassembler
 from .tcp import TcpReassembler
+from .tunnels import (
+    ETHERNET,
+    ETHERTYPE_NAMES,
+    IP_PROTO_NAMES,
+    TUNNEL_UDP_PORTS,
+    TunnelError,
+    gre,
+    mpls,
+    pppoe,
+    udp_tunnel,
+)
 
 __all__ = ["DecodeStats", "Decoder"]
 
@@ -34,6 +46,12 @@ _TCP = struct.Struct("!HHIIBB")
 _FRAG6 = struct.Struct("!BBHI")
 _EXT6 = frozenset((0, 43, 60, 51, 135, 139, 140))  # skipped extension headers
 _PROTO_TCP, _PROTO_UDP, _PROTO_IPIP, _PROTO_IPV6, _PROTO_FRAG = 6, 17, 4, 41, 44
+_PROTO_GRE, _PROTO_SCTP = 47, 132
+_ETH_MPLS = frozenset((0x8847, 0x8848))
+_ETH_ENCAPS = frozenset((ETHERNET, 0x8847, 0x8848, 0x8864))
+_ETH_PPPOE = 0x8864
+# Tunnels inside tunnels: a mirror of a VXLAN overlay inside ERSPAN is three deep;
+# past this a packet is a loop or a crafted file and is reported, not followed.
 _MAX_TUNNEL_DEPTH = 4
 _ADDR_CACHE_MAX = 65_536
 
@@ -76,7 +94,16 @@ def _datagram(
 class DecodeStats:
     """Counters of what the decoder saw; nothing leaves without being counted."""
 
-    __slots__ = ("by_reason", "bytes", "fragments", "frames", "skipped", "tcp_segments", "udp")
+    __slots__ = (
+        "by_reason",
+        "bytes",
+        "fragments",
+        "frames",
+        "layers",
+        "skipped",
+        "tcp_segments",
+        "udp",
+    )
 
     def __init__(self) -> None:
         self.frames = 0
@@ -87,6 +114,11 @@ class DecodeStats:
         self.tcp_segments = 0
         self.fragments = 0
         self.by_reason: dict[str, int] = {}
+        self.layers: dict[str, int] = {}
+        """Encapsulations opened (GRE, ERSPAN II, VXLAN, MPLS, PPPoE, SCTP...): packets each."""
+
+    def layer(self, name: str) -> None:
+        self.layers[name] = self.layers.get(name, 0) + 1
 
     def skip(self, why: str) -> None:
         self.skipped += 1
@@ -105,6 +137,7 @@ class Decoder:
         """The one memory allowance of IP fragments, TCP and (passed on) SIP framing."""
         self.fragments = Reassembler(report, self.budget)
         self.tcp = TcpReassembler(report, self.budget)
+        self.sctp = SctpReassembler(report, self.budget)
         self._addr: dict[bytes, str] = {}
         self._unknown_linktypes: set[int] = set()
 
@@ -148,6 +181,7 @@ class Decoder:
                 and not fragw & 0x3FFF
                 and total >= 28
                 and end <= len(data)
+                and dport not in TUNNEL_UDP_PORTS
             ):
                 st.udp += 1
                 off = ip_off + 20
@@ -166,12 +200,7 @@ class Decoder:
             st.skip(Trigger.UNKNOWN_LINKTYPE.value)
             return _EMPTY
         et, off = network_offset(frame.linktype, data)
-        if et == ETH_IPV4:
-            return self._ipv4(frame, data, off, 0)
-        if et == ETH_IPV6:
-            return self._ipv6(frame, data, off, 0)
-        st.skip("not-ip")
-        return _EMPTY
+        return self._network(frame, et, data, off, 0)
 
     def expire(self, now: int) -> list[Payload]:
         """Forget old fragments; give up on old TCP holes (returns what waited behind them)."""
@@ -179,11 +208,44 @@ class Decoder:
         return self.tcp.expire(now)
 
     def flush(self) -> list[Payload]:
-        """End of input: report incomplete fragments, close TCP streams."""
+        """End of input: report incomplete fragments and SCTP messages, close TCP streams."""
         self.fragments.flush()
+        self.sctp.flush()
         return self.tcp.flush()
 
     # -- network layer ---------------------------------------------------
+    def _network(self, frame: Frame, et: int, data: bytes, off: int, depth: int) -> list[Payload]:
+        """What an ethertype (or ``ETHERNET``: an inner Ethernet frame) at ``off`` carries."""
+        if et == ETH_IPV4:
+            return self._ipv4(frame, data, off, depth)
+        if et == ETH_IPV6:
+            return self._ipv6(frame, data, off, depth)
+        if et in _ETH_ENCAPS:
+            if depth >= _MAX_TUNNEL_DEPTH:
+                return self._bad(
+                    frame, Trigger.TUNNEL, f"tunnels nested deeper than {_MAX_TUNNEL_DEPTH}"
+                )
+            if et == ETHERNET:
+                inner = data[off:]
+                et, ioff = network_offset(1, inner)  # LINKTYPE_ETHERNET
+                if not et and len(inner) < 14:
+                    return self._bad(frame, Trigger.TUNNEL, "inner Ethernet header truncated")
+                return self._network(frame, et, inner, ioff, depth + 1)
+            try:
+                kind, pos, name = (mpls if et in _ETH_MPLS else pppoe)(data, off, len(data))
+            except TunnelError as exc:
+                return self._bad(frame, Trigger.TUNNEL, str(exc))
+            self.stats.layer(name)
+            if not kind:
+                self.stats.skip(name)
+                return _EMPTY
+            return self._network(frame, kind, data, pos, depth + 1)
+        known = ETHERTYPE_NAMES.get(et)
+        self.stats.skip(
+            f"not-ip: {known}" if known else f"not-ip: ethertype {et:#06x}" if et else "not-ip"
+        )
+        return _EMPTY
+
     def _ipv4(self, frame: Frame, data: bytes, off: int, depth: int) -> list[Payload]:
         if len(data) < off + 20:
             return self._bad(frame, Trigger.TRUNCATED, "IPv4 header truncated")
@@ -289,6 +351,10 @@ class Decoder:
             sport, dport, ulen = _UDP.unpack_from(data, off)
             self.stats.udp += 1
             stop = off + ulen if 8 <= ulen <= end - off else end
+            if dport in TUNNEL_UDP_PORTS:
+                opened = self._udp_tunnel(frame, dport, data[off + 8 : stop], depth)
+                if opened is not None:
+                    return opened
             return _datagram(frame, src, sport, dst, dport, data[off + 8 : stop])
         if proto == _PROTO_TCP:
             if off + 20 > end:
@@ -310,10 +376,43 @@ class Decoder:
             if not out:
                 self.stats.skip("tcp-no-new-data")
             return out
-        if proto in (_PROTO_IPIP, _PROTO_IPV6) and depth < _MAX_TUNNEL_DEPTH:
+        if proto == _PROTO_SCTP:
+            self.stats.layer("SCTP")
+            return self.sctp.packet(src, dst, data, off, end, frame.number, frame.ts_ns)
+        if proto in (_PROTO_IPIP, _PROTO_IPV6, _PROTO_GRE):
+            if depth >= _MAX_TUNNEL_DEPTH:
+                return self._bad(
+                    frame, Trigger.TUNNEL, f"tunnels nested deeper than {_MAX_TUNNEL_DEPTH}"
+                )
             inner = data[off:end]
             if proto == _PROTO_IPIP:
                 return self._ipv4(frame, inner, 0, depth + 1)
-            return self._ipv6(frame, inner, 0, depth + 1)
-        self.stats.skip(f"ip-proto-{proto}")
+            if proto == _PROTO_IPV6:
+                return self._ipv6(frame, inner, 0, depth + 1)
+            try:
+                kind, pos, name = gre(inner, 0, len(inner))
+            except TunnelError as exc:
+                return self._bad(frame, Trigger.TUNNEL, str(exc))
+            self.stats.layer(name)
+            return self._network(frame, kind, inner, pos, depth + 1)
+        pname = IP_PROTO_NAMES.get(proto)
+        self.stats.skip(f"ip-proto-{proto}: {pname}" if pname else f"ip-proto-{proto}")
         return _EMPTY
+
+    def _udp_tunnel(
+        self, frame: Frame, port: int, payload: bytes, depth: int
+    ) -> list[Payload] | None:
+        """VXLAN, Geneve, GTP-U...: the inner packet's payloads, or None (not one after all)."""
+        try:
+            found = udp_tunnel(port, payload, 0, len(payload))
+        except TunnelError as exc:
+            return self._bad(frame, Trigger.TUNNEL, str(exc))
+        if found is None:
+            return None
+        if depth >= _MAX_TUNNEL_DEPTH:
+            return self._bad(
+                frame, Trigger.TUNNEL, f"tunnels nested deeper than {_MAX_TUNNEL_DEPTH}"
+            )
+        kind, pos, name = found
+        self.stats.layer(name)
+        return self._network(frame, kind, payload, pos, depth + 1)

@@ -122,13 +122,15 @@ def test_tunnels_deliver_the_inner_addresses(packet: bytes) -> None:
     assert (p.src, p.dst) in ((C4, S4), (C6, S6))
 
 
-def test_tunnels_nested_too_deep_are_skipped_not_followed() -> None:
+def test_tunnels_nested_too_deep_are_reported_not_followed() -> None:
     packet = U4
     for _ in range(6):
         packet = ipv4(packet, proto=PROTO_IPIP)
     out, diags, dec = decode(frame(packet))
-    assert (out, diags) == ([], [])
-    assert dec.stats.by_reason == {"ip-proto-4": 1}
+    assert out == []
+    assert [(d.frame, d.trigger) for d in diags] == [(1, Trigger.TUNNEL)]
+    assert "nested deeper than" in diags[0].detail
+    assert dec.stats.by_reason == {"tunnel": 1}
 
 
 def test_tcp_segment_becomes_a_tcp_payload() -> None:
@@ -280,7 +282,8 @@ def test_non_ip_and_non_transport_frames_are_counted_not_reported() -> None:
     assert ([p.frame for p in out], diags) == ([4], [])
     st_ = dec.stats
     assert (st_.frames, st_.skipped, st_.udp, st_.tcp_segments) == (4, 3, 1, 1)
-    assert st_.by_reason == {"not-ip": 1, "ip-proto-1": 1, "tcp-no-new-data": 1}
+    # named, never a bare number: "what was in this capture" reads off the summary
+    assert st_.by_reason == {"not-ip: ARP": 1, "ip-proto-1: ICMP": 1, "tcp-no-new-data": 1}
     assert st_.bytes == len(eth(b"who-has", ETH_ARP)) + len(icmp) + len(pure_ack) + 500
 
 

@@ -23,7 +23,8 @@ final response                             claimed by                 severity
 486 / 600 to an initial INVITE             ``callee-busy``            info
 603 to an initial INVITE                   ``callee-declined``        info
 487 to an INVITE that was CANCELled        ``caller-cancelled``       info
-488 / 606 / 415                            ``codec-mismatch``         warning (the KB's)
+488 / 606 / 415 (488/606: to a request     ``codec-mismatch``         warning (the KB's)
+that could carry an offer)
 482 / 483                                  ``routing-loop``           error (the KB's)
 423                                        ``registration-interval``  info if the retry
                                                                       worked, else warning
@@ -71,6 +72,11 @@ _BY_CODE: dict[int, str] = {
     503: "server-unavailable",
     491: "reinvite-glare",
 }
+# 488/606 are about a session description only where one can be offered: a REFER
+# refused with 488 "Transfer impossible" (seen on a real PBX) is no codec problem,
+# and response-code explains it from the knowledge base and its Reason header.
+_OFFER_CODES = frozenset((488, 606))
+_OFFER_METHODS = frozenset(("INVITE", "UPDATE", "PRACK", "ACK"))
 _INITIAL_INVITE: dict[int, str] = {486: "callee-busy", 600: "callee-busy", 603: "callee-declined"}
 
 
@@ -133,7 +139,11 @@ def _claims(call: Call) -> dict[int, str]:
                 rule = _INITIAL_INVITE[code]
             elif code == 487 and t.method == "INVITE" and (t.branch, t.cseq) in cancelled:
                 rule = "caller-cancelled"
-            elif code in _BY_CODE:
+            elif code in _BY_CODE and not (
+                code in _OFFER_CODES
+                and t.method not in _OFFER_METHODS
+                and (req is None or req.sdp is None)
+            ):
                 rule = _BY_CODE[code]
             elif code == 481 and t.method == "BYE":
                 rule = "bye-race"

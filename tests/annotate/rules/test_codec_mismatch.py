@@ -115,3 +115,15 @@ def test_415_names_the_accepted_types_and_silences_response_code() -> None:
 def test_codec_key() -> None:
     assert codec_key("pcmu/8000/1") == "PCMU/8000"
     assert codec_key("opus/48000/2") == "OPUS/48000"
+
+
+def test_a_488_to_a_refer_is_no_codec_problem() -> None:
+    """A PBX refuses a transfer with 488 "Transfer impossible": response-code explains it."""
+    from factories import A, B, make_call, msg, sip_bytes
+
+    from sipsniff.annotate.rules._claims import claims
+
+    refer = sip_bytes("REFER sip:bob@example.com SIP/2.0", cseq="2 REFER", branch="z9hG4bK-r")
+    refused = sip_bytes("SIP/2.0 488 Not Acceptable Here", cseq="2 REFER", branch="z9hG4bK-r")
+    call = make_call([msg(refer, frame=1), msg(refused, frame=2, t=0.01, src=B, dst=A)])
+    assert list(claims(call).values()) == ["response-code"]
