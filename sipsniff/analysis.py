@@ -54,6 +54,8 @@ class Stats:
     skipped: int = 0
     """Frames that carried nothing for SIP (ARP, ICMP, pure TCP ACKs, unknown link types)."""
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    layers: dict[str, int] = field(default_factory=dict)
+    """Encapsulations opened (GRE, ERSPAN II, VXLAN, MPLS, PPPoE, SCTP...): packets each."""
     payloads: int = 0
     not_sip: int = 0
     """UDP datagrams / TCP chunks that were not SIP (RTP, DNS...)."""
@@ -63,6 +65,9 @@ class Stats:
     capture_duplicates: int = 0
     """SIP messages recorded twice by the capture (SPAN mirroring), left out of calls."""
     tcp_retransmitted_segments: int = 0
+    tls: dict[str, int] = field(default_factory=dict)
+    """TLS connections and records seen, and how many connections were decrypted,
+    had no keys, used a refused suite or failed (empty: no TLS); shard 0's alone."""
     ip_fragments: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)

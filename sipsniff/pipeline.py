@@ -32,6 +32,7 @@ from .dialogs.call import Call
 from .dialogs.tracker import DialogTracker
 from .sip.framing import SipFramer
 from .sip.message import SipMessage, parse_datagram
+from .tls import make_lift
 
 __all__ = ["Pipeline", "analyze", "belonging"]
 
@@ -106,6 +107,8 @@ class Pipeline:
         self._held: list[tuple[int, Diagnostic]] = []
         self.lifts: list[Lift] = []
         """Transport stages tried, in order, on every payload before SIP framing."""
+        self.tls = make_lift(self.source_report, lambda: self.stats.sources)
+        self.lifts.append(self.tls)  # TLS with a key log (``tls``): any port, by content
         """The native core (``engine``): frames go through it first, and only what it
         hands back (odd frames, unclean messages) reaches the Python stages."""
 
@@ -395,8 +398,10 @@ class Pipeline:
         st.bytes = ds.bytes
         st.skipped = ds.skipped
         st.skipped_by_reason = dict(ds.by_reason)
+        st.layers = dict(ds.layers)
         st.ip_fragments = ds.fragments
         st.tcp_retransmitted_segments = self.decoder.tcp.retransmitted_segments
+        st.tls = self.tls.counts()
         st.sip_messages = self.framer.messages
         st.malformed = self.framer.malformed
         st.not_sip = self.framer.not_sip

@@ -46,6 +46,7 @@ RANK: dict[str, int] = {
     "decode": 1,
     "sip": 2,
     "engine": 2,
+    "tls": 2,  # a transport lift between decode and SIP framing (reads pcapng secrets)
     "_native": 0,
     "dialogs": 3,
     "annotate": 4,

@@ -27,6 +27,8 @@ CROSS_CUTTING: dict[str, str] = {
     r"(.+/)?test_properties\.py": "hypothesis properties spanning a layer and the one feeding it",
     r"test_cli.*\.py": "command-line behaviour end to end (the cli package as a whole)",
     r"annotate/test_real_golden\.py": "golden annotations of the real corpus through every rule",
+    r"dialogs/test_duplicates\.py": "capture duplicates, from the tracker through the pipeline "
+    "in both engines, on SPAN-mirrored captures",
 }
 """Test files exempt from mirroring: pattern (relative to tests/) -> why."""
 

@@ -22,7 +22,7 @@ from ..diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from . import wording as w
 from .frame import Frame
 
-__all__ = ["SHB_MAGIC", "iter_pcapng"]
+__all__ = ["SHB_MAGIC", "TLS_KEY_LOG", "iter_pcapng", "tls_secrets"]
 
 SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
 _BOM_LE = b"\x4d\x3c\x2b\x1a"
@@ -31,6 +31,12 @@ _SHB, _IDB, _PB, _SPB, _EPB = 0x0A0D0D0A, 1, 2, 3, 6
 # Same bound as the pcap reader: larger blocks are corrupt lengths, not packets.
 _MAX_BLOCK = 16 * 1024 * 1024
 _OPT_TSRESOL = 9
+_DSB = 0x0000000A
+TLS_KEY_LOG = 0x544C534B
+"""Decryption Secrets Block type 'TLSK': NSS key log text (``editcap --inject-secrets``)."""
+# Blocks looked at before the first packet when looking for secrets: editcap
+# writes its DSBs right after the section and interface headers.
+_MAX_SECRET_SCAN = 1024
 
 
 def _tsresol_to_ns(value: int) -> tuple[int, int]:
@@ -191,3 +197,40 @@ def iter_pcapng(
                 stop(w.IDB_TOO_SHORT)
                 return
             ifaces.append(_parse_idb(body, e))
+
+
+def tls_secrets(fp: BinaryIO) -> list[bytes]:
+    """The TLS key log texts of the Decryption Secrets Blocks before the first packet.
+
+    A pre-scan of block headers only (the readers skip DSBs): it stops at the
+    first packet block, after ``_MAX_SECRET_SCAN`` blocks, or at anything odd,
+    and never raises for a damaged file (reading it reports that).  DSBs placed
+    after packets are not seen (editcap and dumpcap put them first).
+    """
+    out: list[bytes] = []
+    e = "<"
+    for _ in range(_MAX_SECRET_SCAN):
+        head = fp.read(8)
+        if len(head) < 8:
+            break
+        if head[:4] == SHB_MAGIC:
+            bom = fp.read(4)
+            if bom not in (_BOM_LE, _BOM_BE):
+                break
+            e = "<" if bom == _BOM_LE else ">"
+            length = struct.unpack_from(e + "I", head, 4)[0]
+            if length < 28 or length > _MAX_BLOCK or length % 4:
+                break
+            fp.read(length - 12)
+            continue
+        btype, length = struct.unpack_from(e + "II", head, 0)
+        if btype in (_EPB, _SPB, _PB) or length < 12 or length > _MAX_BLOCK or length % 4:
+            break
+        body = fp.read(length - 8)
+        if len(body) < length - 8:
+            break
+        if btype == _DSB and len(body) >= 12:
+            stype, slen = struct.unpack_from(e + "II", body, 0)
+            if stype == TLS_KEY_LOG and 8 + slen <= len(body) - 4:
+                out.append(body[8 : 8 + slen])
+    return out

@@ -15,13 +15,17 @@ import sys
 
 import click
 
-from .. import __version__, engine
+from .. import __version__, engine, tls
 from ..diagnostics import CaptureError
 from ..render.safe import clean
 
 __all__ = ["main"]
 
 _COMMANDS = ("analyze", "flow", "report", "explain", "live", "tui")
+_TLS_HELP = (
+    "NSS key log (SSLKEYLOGFILE format) to decrypt SIP over TLS; repeatable. "
+    "Default: $SSLKEYLOGFILE when that file exists; pcapng secrets blocks are read too."
+)
 
 
 class _Group(click.Group):
@@ -82,6 +86,14 @@ Examples:
     help="Per-packet engine: native (the Rust core, default when built) or python "
     "(the reference). Same output either way. Env: SIPSNIFF_ENGINE.",
 )
+@click.option(
+    "--tls-keylog",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    expose_value=False,
+    callback=lambda _ctx, _param, value: _tls_keylog(value),
+    help=_TLS_HELP,
+)
 def main(engine_name: str | None = None) -> None:
     """sipsniff: SIP traffic analyzer. Groups SIP messages into calls, draws ladders,
     and says for every failed or suspicious call what went wrong, why, and what to do."""
@@ -89,6 +101,13 @@ def main(engine_name: str | None = None) -> None:
         engine.select(engine_name)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+def _tls_keylog(paths: tuple[str, ...]) -> None:
+    """``--tls-keylog``, before or after the command: a process-wide setting (``tls.settings``)
+    that every pipeline reads, the forked shards and the TUI loader included."""
+    if paths:
+        tls.configure(paths)
 
 
 def _version(ctx: click.Context) -> None:
@@ -107,4 +126,15 @@ for _name in _COMMANDS:
             raise
         continue
     for _cmd in getattr(_mod, "COMMANDS", ()):
+        if _name != "explain":  # every command that reads captures takes it after its name too
+            _cmd.params.append(
+                click.Option(
+                    ["--tls-keylog"],
+                    multiple=True,
+                    type=click.Path(exists=True, dir_okay=False),
+                    expose_value=False,
+                    callback=lambda _ctx, _param, value: _tls_keylog(value),
+                    help=_TLS_HELP,
+                )
+            )
         main.add_command(_cmd)

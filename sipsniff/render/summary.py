@@ -36,6 +36,7 @@ __all__ = [
     "fmt_ms",
     "status_style",
     "summary_view",
+    "tls_text",
 ]
 
 SEVERITY_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bold red"}
@@ -97,6 +98,32 @@ def _counts(items: Iterable[tuple[Any, int]], style_of: object = None) -> Text:
     return t if t.plain else Text("none", style="dim")
 
 
+def tls_text(st: Stats) -> str:
+    """The TLS line of a summary ('' for a capture without TLS), with how to get keys."""
+    t = st.tls
+    if not t:
+        return ""
+    n = t.get("connections", 0)
+    parts = [f"{t.get(k, 0)} {label}" for k, label in _TLS_OUTCOMES if t.get(k, 0)]
+    text = f"{n} connection{'s' if n != 1 else ''}, {t.get('records', 0)} records"
+    if parts:
+        text += ": " + ", ".join(parts)
+    if t.get("without_keys"):
+        text += (
+            " (to decrypt: --tls-keylog FILE, the key log the peer writes when SSLKEYLOGFILE "
+            "is set or Kamailio/OpenSIPS tls key log options; or editcap --inject-secrets)"
+        )
+    return text
+
+
+_TLS_OUTCOMES = (
+    ("decrypted", "decrypted"),
+    ("without_keys", "without keys"),
+    ("refused_suite", "refused (suite without integrity)"),
+    ("failed", "failed (wrong keys or damaged)"),
+)
+
+
 def summary_view(st: Stats) -> RenderableType:
     """The counters: what was read, what was SIP, what was skipped, calls by kind and state."""
     grid = Table.grid(padding=(0, 2))
@@ -129,6 +156,8 @@ def summary_view(st: Stats) -> RenderableType:
             )
         ),
     )
+    if st.tls:
+        grid.add_row("TLS", Text(tls_text(st)))
     grid.add_row("Requests", _counts(ranked(st.methods)))
     grid.add_row("Responses", _counts(sorted(st.statuses.items()), style_of=True))
     kinds = Text()
@@ -161,6 +190,8 @@ def summary_view(st: Stats) -> RenderableType:
                 style="yellow",
             ),
         )
+    if st.layers:
+        grid.add_row("Layers", _counts(sorted(st.layers.items())))
     if st.evicted_calls:
         grid.add_row(
             "Evicted", Text(f"{st.evicted_calls} calls published early (open-dialog bound)")

@@ -39,7 +39,7 @@ from ..analysis import Analysis, AnalyzedCall, ranked
 from ..annotate.annotation import Annotation
 from ._report import MAX_DETAILED_CALLS, LineExporter, ReportFacts, clock, facts, plural, utc, who
 from .safe import clean
-from .summary import capture_span, fmt_ms
+from .summary import capture_span, fmt_ms, tls_text
 from .terminal import ladder_text
 
 __all__ = [
@@ -186,6 +186,7 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
             )
             + f"{st.not_sip} non-SIP payloads{skipped}",
         ),
+        *((("TLS", tls_text(st)),) if st.tls else ()),
         ("Calls", calls),
         ("Outcomes", ", ".join(f"{k} {v}" for k, v in ranked(f.by_state)) or "none"),
         ("Answer-seizure ratio", f.asr_text()),
@@ -205,6 +206,8 @@ def _summary_rows(analysis: Analysis, f: ReportFacts) -> list[tuple[str, str]]:
                 ", ".join(f"{k} {v}" for k, v in ranked(st.diagnostics_by_trigger)),
             )
         )
+    if st.layers:
+        rows.append(("Layers", ", ".join(f"{k} {v}" for k, v in sorted(st.layers.items()))))
     if st.evicted_calls:
         rows.append(("Evicted", f"{st.evicted_calls} calls published early (open-dialog bound)"))
     return rows
