@@ -10,13 +10,14 @@ crash.
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import capture, needs_tool
+from helpers import capture, needs_tool, real_capture
 
 from sipsniff.capture.sources import read_frames
 from sipsniff.decode import tunnels
@@ -78,7 +79,7 @@ def _rewrap(src: Path, dst: Path, wrap: Callable[[Any], Any]) -> None:
     scapy.wrpcap(str(dst), out)
 
 
-def _tshark(path: Path) -> list[tuple[int, str]]:
+def _tshark(path: Path) -> list[tuple[int, str, int]]:
     tshark = needs_tool("tshark")
     res = subprocess.run(
         [
@@ -93,18 +94,22 @@ def _tshark(path: Path) -> list[tuple[int, str]]:
             "frame.number",
             "-e",
             "sip.Call-ID",
+            "-e",
+            "sip.CSeq.seq",
         ],
         capture_output=True,
         text=True,
         check=True,
     )
     rows = [line.split("\t") for line in res.stdout.splitlines() if line]
-    return [(int(n), cid) for n, cid in rows]
+    return [(int(n), cid, int(seq)) for n, cid, seq in rows]
 
 
-def _ours(path: Path, engine: str) -> tuple[list[tuple[int, str]], Pipeline]:
-    seen: list[tuple[int, str]] = []
-    pipe = Pipeline(engine_name=engine, on_message=lambda m: seen.append((m.frame, m.call_id)))
+def _ours(path: Path, engine: str) -> tuple[list[tuple[int, str, int]], Pipeline]:
+    seen: list[tuple[int, str, int]] = []
+    pipe = Pipeline(
+        engine_name=engine, on_message=lambda m: seen.append((m.frame, m.call_id, m.cseq_num))
+    )
     list(pipe.run(read_frames([path], pipe._report)))
     return sorted(seen), pipe
 
@@ -126,6 +131,23 @@ def test_encapsulated_sip_matches_tshark(tmp_path: Path, name: str) -> None:
         assert got == expected, (name, engine)
         assert not pipe.diagnostics, [d.line() for d in pipe.diagnostics]
         assert sum(pipe.stats.layers.values()) >= 42
+
+
+@pytest.mark.parametrize(
+    "name,layer,count",
+    [("heplify_erspan_sip_ipv4_udp.pcapng", "GRE", 140), ("heplify_sip_sctp.pcap", "SCTP", 4)],
+)
+def test_real_tunnel_and_sctp_captures_match_tshark_in_both_engines(
+    name: str, layer: str, count: int
+) -> None:
+    """The conformance test compares the reference decoder; here both engines, as users run them."""
+    path = real_capture(name)
+    expected = _tshark(path)
+    assert len(expected) == count
+    for engine in _engines():
+        got, pipe = _ours(path, engine)
+        assert got == expected, engine
+        assert pipe.stats.layers.get(layer, 0) > 0, (engine, pipe.stats.layers)
 
 
 def test_sctp_fragmented_message_matches_tshark(tmp_path: Path) -> None:
@@ -164,10 +186,10 @@ def test_sctp_fragmented_message_matches_tshark(tmp_path: Path) -> None:
         got, pipe = _ours(path, engine)
         # the three pieces (frames 5-7) make one message, framed where it ends;
         # tshark shows the retransmitted chunk (frame 10) again, SCTP delivers it once
-        assert (7, "demo-ping-1@127.0.0.30") in got and len(got) == 42
+        assert (7, "demo-ping-1@127.0.0.30") in [g[:2] for g in got] and len(got) == 42
         assert got == [e for e in expected if e[0] != 10], engine
         assert pipe.stats.layers.get("SCTP", 0) == len(out)
-    assert [n for n, _ in expected].count(10) == 1
+    assert [e[0] for e in expected].count(10) == 1
 
 
 @pytest.mark.parametrize(
@@ -176,30 +198,60 @@ def test_sctp_fragmented_message_matches_tshark(tmp_path: Path) -> None:
     + [(None, p) for p in sorted(tunnels.TUNNEL_UDP_PORTS)],
 )
 def test_truncated_headers_raise_tunnel_error_or_decline(fn: Any, port: int | None) -> None:
-    headers = {
+    headers: dict[Any, Any] = {
         None: {
             4789: bytes(VXLAN(vni=1, flags=0x08)),
             4790: b"\x0c\x00\x00\x01\x00\x00\x01\x00",
             6081: bytes(GENEVE(proto=0x6558, optionlen=2)) + b"\x00" * 8,
             2152: bytes(GTP_U_Header(teid=1, gtp_type=255, E=1, next_ex=0x85))
-            + b"\x01\x00\x00\x00",
+            + b"\x01\x00\x00\x00"
+            + b"\x45",  # the inner IPv4 header's first byte: what GTP-U guesses by
         },
         tunnels.gre: bytes(GRE(key_present=1, seqnum_present=1, proto=0x88BE))
         + b"\x10"
         + b"\0" * 7,
-        tunnels.mpls: bytes(MPLS(label=1, s=0) / MPLS(label=2, s=1)),
+        tunnels.mpls: bytes(MPLS(label=1, s=0) / MPLS(label=2, s=1)) + b"\x45",
         tunnels.pppoe: bytes(PPPoE() / PPP(proto=0x0021)),
     }
-    whole = headers[None][port] if fn is None else headers[fn]
-    for cut in range(len(whole) + 1):
-        data = whole[:cut]
+    whole: bytes = headers[None][port] if fn is None else headers[fn]
+
+    def open_(data: bytes) -> tuple[int, int, str] | None:
+        if fn is None:
+            assert port is not None
+            return tunnels.udp_tunnel(port, data, 0, len(data))
+        return fn(data, 0, len(data))  # type: ignore[no-any-return]
+
+    full = open_(whole)
+    assert full is not None and full[1] <= len(whole)  # the whole header opens
+    for cut in range(len(whole)):
         try:
-            if fn is None:
-                tunnels.udp_tunnel(port, data, 0, len(data))
-            else:
-                fn(data, 0, len(data))
-        except tunnels.TunnelError:
-            pass
+            got = open_(whole[:cut])
+        except tunnels.TunnelError as e:
+            assert str(e)  # says what was short
+            continue
+        # declined (not this tunnel) or opened within what is there, never past it
+        assert got is None or got[1] <= cut, (cut, got)
+
+
+def _gre_erspan(proto: int, seq: bool, header: bytes) -> bytes:
+    flags = 0x1000 if seq else 0
+    return struct.pack("!HH", flags, proto) + (b"\0\0\0\1" if seq else b"") + header
+
+
+@pytest.mark.parametrize(
+    "raw,layer,skip",
+    [
+        (_gre_erspan(0x88BE, False, b""), "ERSPAN I", 0),
+        (_gre_erspan(0x88BE, True, b"\x10" + b"\0" * 7), "ERSPAN II", 8),
+        (_gre_erspan(0x22EB, True, b"\x20" + b"\0" * 11), "ERSPAN III", 12),
+        # O bit: an 8-byte platform-specific subheader follows
+        (_gre_erspan(0x22EB, False, b"\x20" + b"\0" * 10 + b"\x01" + b"\0" * 8), "ERSPAN III", 20),
+    ],
+)
+def test_erspan_types_find_the_mirrored_ethernet(raw: bytes, layer: str, skip: int) -> None:
+    inner, off, name = tunnels.gre(raw, 0, len(raw))
+    assert (inner, name) == (tunnels.ETHERNET, layer)
+    assert off == len(raw) and off == 4 + 4 * (raw[0] == 0x10) + skip
 
 
 def test_gre_loop_is_bounded_and_reported(tmp_path: Path) -> None:
@@ -237,3 +289,27 @@ def test_sctp_lying_chunk_length_keeps_what_came_before() -> None:
     assert r.packet("127.0.0.1", "127.0.0.2", raw, 0, len(raw), 10, 0) == []
     r.flush()
     assert diags[-1].frame == 10 and "capture ended inside" in diags[-1].detail
+
+
+def test_truncated_tunnel_and_sctp_frames_reported_with_their_frame(tmp_path: Path) -> None:
+    """Through the pipeline, in both engines: Geneve options running past the packet and a
+    cut SCTP header are one diagnostic each with their frame number, and the good frames
+    still decode.  (A UDP payload to a tunnel port shorter than the tunnel header is not
+    taken for the tunnel: it stays a UDP payload, counted as non-SIP.)"""
+    frames = scapy.rdpcap(str(capture("demo.pcap")))[:3]
+    good = [_eth(p[IP]) for p in frames]
+    # 63 words of options announced, none there
+    bad_geneve = _eth(IP(**OUTER) / UDP(sport=40000, dport=6081) / b"\x3f\x00\x65\x58\0\0\0\0")
+    bad_sctp = _eth(IP(**OUTER, proto=132) / b"\x13\xc4\x13\xc4\x00")
+    pkts = [good[0], bad_geneve, good[1], bad_sctp, good[2]]
+    for i, q in enumerate(pkts):
+        q.time = frames[0].time + i
+    path = tmp_path / "cut.pcap"
+    scapy.wrpcap(str(path), pkts)
+    for engine in _engines():
+        got, pipe = _ours(path, engine)
+        assert [g[0] for g in got] == [1, 3, 5], engine
+        assert [(d.frame, d.trigger.value) for d in pipe.diagnostics] == [
+            (2, "tunnel"),
+            (4, "sctp"),
+        ], (engine, [d.line() for d in pipe.diagnostics])

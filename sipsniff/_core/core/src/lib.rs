@@ -18,6 +18,7 @@
 pub mod capture;
 pub mod crc32;
 pub mod decode;
+pub mod media;
 pub mod ntop;
 pub mod scan;
 pub mod sdp;

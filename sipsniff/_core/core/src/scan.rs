@@ -16,6 +16,7 @@
 
 use crate::crc32::crc32;
 use crate::decode::{udp_datagram, Addr};
+use crate::media::Media;
 use crate::sip::{self, named_value, Message};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -102,6 +103,8 @@ pub struct Scanner {
     pub first_ts: i128,
     pub last_ts: i128,
     next_expire: i128,
+    /// RTP/RTCP accounting (the primary shard's only, so media counts once).
+    pub media: Media,
 }
 
 /// `_SIPISH.match(first)`: a line that tries to be a SIP start line.
@@ -181,6 +184,7 @@ impl Scanner {
             first_ts: 0,
             last_ts: 0,
             next_expire: 0,
+            media: Media::new(),
         }
     }
 
@@ -259,6 +263,7 @@ impl Scanner {
                 return;
             }
             if self.primary {
+                self.media.datagram(frame, ts_ns, &flow, data);
                 self.counters.not_sip += 1;
                 if !strip_set(data, b"\r\n\x00 ").is_empty() {
                     self.junk(frame, flow, data, out);
@@ -298,6 +303,9 @@ impl Scanner {
                 }
             };
             let end = msg.end;
+            if self.primary {
+                self.announce(&msg);
+            }
             out.push(Event::Message {
                 frame,
                 ts_ns,
@@ -333,6 +341,17 @@ impl Scanner {
             }
         }
         self.counters.messages += n;
+    }
+
+    /// Remember the clock rates of every media endpoint an SDP announces.
+    fn announce(&mut self, msg: &Message) {
+        if let Some(sdp) = &msg.parsed_sdp {
+            for m in &sdp.media {
+                if let Ok(port) = u16::try_from(m.port) {
+                    self.media.announce(&m.connection, port, &m.rtpmap);
+                }
+            }
+        }
     }
 
     /// `SipFramer._junk`: report what looks like SIP, or sits on a SIP port.
@@ -413,6 +432,39 @@ mod tests {
         assert_eq!(s.counters.not_sip, 2);
         s.datagram(3, 0, f, b"REGISTER x SIP/1.0\r\n", 0..20, &mut out);
         assert!(matches!(out[0], Event::Diag(Diag::BadStartLine { .. })));
+    }
+
+    #[test]
+    fn rtp_is_accounted_by_the_primary_shard_only_with_the_sdp_clock() {
+        let sdp = b"v=0\r\no=a 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 40002 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+        let mut invite = format!(
+            "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9\r\nFrom: <sip:a>;tag=1\r\nTo: <sip:b>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
+            sdp.len()
+        )
+        .into_bytes();
+        invite.extend_from_slice(sdp);
+        let media = Flow {
+            sport: 40000,
+            dport: 40002,
+            ..flow()
+        };
+        for (shard, want) in [(None, 1), (Some((1, 2)), 0)] {
+            let mut s = Scanner::new(shard);
+            let mut out = vec![];
+            s.datagram(1, 0, flow(), &invite, 0..invite.len(), &mut out);
+            for seq in 1u16..=3 {
+                let mut d = vec![0x80, 96];
+                d.extend_from_slice(&seq.to_be_bytes());
+                d.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 9, 1, 2]);
+                s.datagram(u64::from(seq) + 1, 0, media, &d, 0..d.len(), &mut out);
+            }
+            let streams = s.media.streams();
+            assert_eq!(streams.len(), want);
+            if want == 1 {
+                assert_eq!(streams[0].1.clock_rate, 48_000);
+                assert_eq!(s.counters.not_sip, 3);
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub struct Media {
     pub codecs: Vec<String>,
     pub connection: String,
     pub direction: String,
+    /// `a=rtpmap` (payload type, encoding/rate) as written: the media
+    /// accounting's clock rates (not part of the Python tuple).
+    pub rtpmap: Vec<(String, String)>,
 }
 
 /// A session description, in `sdp.Sdp` field order (no problems: those fall back).
@@ -214,6 +217,7 @@ pub fn parse(body: &[u8]) -> Option<Sdp> {
                 codecs,
                 connection,
                 direction,
+                rtpmap: m.rtpmap,
             }
         })
         .collect();

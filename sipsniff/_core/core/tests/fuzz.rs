@@ -193,3 +193,35 @@ fn file_reader_never_panics_and_ends() {
         }
     });
 }
+
+const RTP: &[u8] = b"\x80\x08\x00\x01\x00\x00\x00\xa0\x12\x34\x56\x78payload-payload-";
+const RTCP: &[u8] = b"\x81\xc9\x00\x07\xaa\xbb\xcc\xdd\x12\x34\x56\x78\x40\xff\xff\xfe\x00\x00\x00\x64\x00\x00\x00\x28\x00\x01\x00\x00\x00\x00\x80\x00";
+
+#[test]
+fn media_accounting_never_panics_and_stays_bounded() {
+    use sipsniff_core::media::{Media, MAX_STREAMS};
+    let mut m = Media::new();
+    let map = vec![("96".to_owned(), "opus/48000/2".to_owned())];
+    m.announce("127.0.0.2", 4000, &map);
+    let mut frame = 0u64;
+    run("media", |rng| {
+        for _ in 0..64 {
+            frame += 1;
+            let seed = if rng.below(4) == 0 { RTCP } else { RTP };
+            let d = mutate(rng, seed);
+            let flow = Flow {
+                src: Addr::V4([127, 0, 0, 1]),
+                sport: rng.below(4) as u16,
+                dst: Addr::V4([127, 0, 0, 2]),
+                dport: if rng.below(2) == 0 { 4000 } else { 4002 },
+            };
+            let ts = (rng.next() >> 20) as i128 - (1 << 40);
+            m.datagram(frame, ts, &flow, &d);
+            assert!(m.open_streams() <= 2 * MAX_STREAMS);
+        }
+        for (_, s) in m.streams() {
+            assert!(s.payload_types.len() <= 8 && s.events.len() <= 64);
+            assert!(s.jitter.is_finite() && s.expected() >= 1);
+        }
+    });
+}

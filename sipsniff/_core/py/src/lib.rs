@@ -414,6 +414,102 @@ impl Scanner {
         Ok(out)
     }
 
+    /// The RTP streams (issue 12), sorted by first frame: (src, sport, dst,
+    /// dport, ssrc, first_frame, last_frame, first_ts_ns, last_ts_ns, packets,
+    /// bytes, payload_types, expected, lost, seq_errors, duplicates,
+    /// max_delta_ns, mean_delta_ns, jitter_ms, max_jitter_ms, mean_jitter_ms,
+    /// clock_rate, markers, events [(event, frame)]).
+    fn streams<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        let rows: Vec<_> = self
+            .core
+            .media
+            .streams()
+            .into_iter()
+            .map(|(k, s)| (*k, s.clone()))
+            .collect();
+        for (k, s) in rows {
+            let mean_delta = if s.delta_samples > 0 {
+                s.sum_delta_ns as f64 / s.delta_samples as f64
+            } else {
+                0.0
+            };
+            let mean_jitter = s.mean_jitter_ms;
+            let head = (
+                self.addr(py, k.0),
+                k.1,
+                self.addr(py, k.2),
+                k.3,
+                k.4,
+                s.first_frame,
+                s.last_frame,
+                s.first_ts_ns,
+                s.last_ts_ns,
+                s.packets,
+                s.bytes,
+                PyTuple::new(py, &s.payload_types)?,
+            );
+            let tail = (
+                s.expected(),
+                s.lost(),
+                s.seq_errors,
+                s.duplicates,
+                s.max_delta_ns,
+                mean_delta,
+                s.jitter_ms(),
+                s.max_jitter_ms,
+                mean_jitter,
+                s.clock_rate,
+                s.markers,
+                s.events.clone(),
+            );
+            let row = head.into_pyobject(py)?.add(tail.into_pyobject(py)?)?;
+            out.append(row)?;
+        }
+        Ok(out)
+    }
+
+    /// The RTCP senders, sorted by first frame: (src, sport, dst, dport,
+    /// sender ssrc, first_frame, last_frame, sr, rr, fraction_lost (/256),
+    /// cumulative_lost, jitter (timestamp units), rtt_ms or None).
+    fn rtcp<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        let rows: Vec<_> = self
+            .core
+            .media
+            .rtcp()
+            .into_iter()
+            .map(|(k, r)| (*k, r.clone()))
+            .collect();
+        for (k, r) in rows {
+            let row = (
+                self.addr(py, k.0),
+                k.1,
+                self.addr(py, k.2),
+                k.3,
+                k.4,
+                r.first_frame,
+                r.last_frame,
+            );
+            let tail = (
+                r.sr,
+                r.rr,
+                r.fraction_lost,
+                r.cumulative_lost,
+                r.jitter,
+                r.rtt_ms,
+            );
+            let row = row.into_pyobject(py)?.add(tail.into_pyobject(py)?)?;
+            out.append(row)?;
+        }
+        Ok(out)
+    }
+
+    /// (streams evicted because the table was full, frame of the first eviction).
+    fn media_evicted(&self) -> (u64, u64) {
+        (self.core.media.evicted, self.core.media.first_evicted_frame)
+    }
+
     /// (frames, bytes, payloads, messages, malformed, not_sip, first_ts, last_ts).
     fn counters(&self) -> (u64, u64, u64, u64, u64, u64, i128, i128) {
         let c = &self.core.counters;
