@@ -8,7 +8,7 @@ leaves here is framed like a UDP datagram (``Transport.SCTP``).
 
 Rules:
 - Sans-I/O; time comes from frames.  Nothing of SIP.
-- Whole messages (B and E set) go straight out; pieces wait per association
+- Whole messages (B and E set, in DATA or RFC 8260 I-DATA) go straight out; pieces wait per association
   direction and stream until the E piece closes an unbroken TSN run.  A TSN
   already delivered (a retransmitted chunk) is delivered once.
 - Pieces held are counted in the shared ``ReassemblyBudget``; each message is
@@ -108,6 +108,23 @@ class SctpReassembler:
                     if msg is not None:
                         self.messages += 1
                         out.append(Payload(frame, ts, a, b, Transport.SCTP, msg))
+            elif ctype == _IDATA:
+                # RFC 8260 I-DATA: pieces of messages may interleave, so TSN runs do
+                # not delimit them; whole messages are delivered, pieces reported
+                if clen < 20:
+                    self._diag(frame, f"SCTP I-DATA chunk of {clen} bytes (20 at least)")
+                elif flags & 0x3 == 0x3:
+                    self.chunks += 1
+                    self.messages += 1
+                    out.append(
+                        Payload(frame, ts, a, b, Transport.SCTP, data[pos + 20 : pos + clen])
+                    )
+                else:
+                    self.chunks += 1
+                    self.dropped += 1
+                    self._diag(
+                        frame, "SCTP I-DATA piece of an interleaved message: not reassembled"
+                    )
             pos += (clen + 3) & ~3
         return out
 

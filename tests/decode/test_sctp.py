@@ -150,3 +150,23 @@ def test_shared_budget_evicts_with_a_diagnostic() -> None:
     r.flush()
     assert [d.detail.startswith("capture ended inside") for d in diags[3:]] == [True] * 3
     assert budget.used == 0
+
+
+def test_idata_whole_messages_are_delivered_and_pieces_reported() -> None:
+    import struct as _s
+
+    from sipsniff.decode.budget import ReassemblyBudget
+    from sipsniff.decode.sctp import SctpReassembler
+
+    diags: list[object] = []
+    r = SctpReassembler(diags.append, ReassemblyBudget())
+    body = b"OPTIONS sip:x SIP/2.0\r\n\r\n"
+
+    def idata(flags: int, data: bytes) -> bytes:
+        chunk = _s.pack("!BBHIHHII", 64, flags, 20 + len(data), 1, 0, 0, 0, 0) + data
+        return chunk + b"\0" * (-len(chunk) % 4)
+
+    pkt = _s.pack("!HHII", 5060, 5060, 0, 0) + idata(3, body) + idata(2, b"INVITE")
+    out = r.packet("127.0.0.1", "127.0.0.2", pkt, 0, len(pkt), 3, 0)
+    assert [p.data for p in out] == [body]
+    assert [(d.frame, d.trigger.value) for d in diags] == [(3, "sctp")]  # type: ignore[attr-defined]
