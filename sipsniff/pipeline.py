@@ -30,7 +30,9 @@ from .decode.payload import Endpoint, Payload, Transport
 from .diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .dialogs.call import Call
 from .dialogs.tracker import DialogTracker
+from .media import MediaTable
 from .sip.framing import SipFramer
+from .sip.grammar import START_LINE
 from .sip.message import SipMessage, parse_datagram
 from .tls import make_lift
 
@@ -106,6 +108,8 @@ class Pipeline:
         self._pulling: list[Frame] | None = None
         self._held: list[tuple[int, Diagnostic]] = []
         self.lifts: list[Lift] = []
+        self.media = MediaTable() if self._scanner is None and self._primary else None
+        """RTP/RTCP accounting of the Python engine (the native core keeps its own)."""
         """Transport stages tried, in order, on every payload before SIP framing."""
         self.tls = make_lift(self.source_report, lambda: self.stats.sources)
         self.lifts.append(self.tls)  # TLS with a key log (``tls``): any port, by content
@@ -165,6 +169,14 @@ class Pipeline:
                     if inner:
                         done.extend(self._payloads(inner))
                     continue
+            media = self.media
+            if (
+                media is not None
+                and p.transport == Transport.UDP
+                and START_LINE.match(p.data) is None
+                and not p.data.startswith(b"HEP3")
+            ):
+                media.datagram(p.frame, p.ts_ns, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.data)
             if scanner is not None and p.transport == Transport.UDP:
                 # the native core owns UDP framing (its SIP-port set, its counters)
                 events = scanner.datagram(
@@ -186,6 +198,9 @@ class Pipeline:
 
     def _message(self, msg: SipMessage, done: list[Call]) -> None:
         st = self.stats
+        if self.media is not None and msg.sdp is not None:
+            for m in msg.sdp.media:
+                self.media.announce(m.connection, m.port, _rtpmap(m.formats, m.codecs))
         if msg.status:
             st.statuses[msg.status] += 1
         else:
@@ -342,6 +357,15 @@ class Pipeline:
         self._sync_stats()
         return done
 
+    def media_streams(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], tuple[int, int]]:
+        """RTP streams, RTCP senders and (evicted, first frame evicted), from either engine."""
+        if self._scanner is not None:
+            return self._scanner.streams(), self._scanner.rtcp(), self._scanner.media_evicted()
+        m = self.media
+        if m is None:
+            return [], [], (0, 0)
+        return m.streams(), m.rtcp(), (m.evicted, m.first_evicted_frame)
+
     def finish_cross_rules(self) -> None:
         """Run the cross-call rules' conclusions into ``late_annotations``.
 
@@ -447,6 +471,22 @@ class Pipeline:
         finally:
             if was_enabled:
                 gc.enable()
+
+
+def _rtpmap(formats: Sequence[str], codecs: Sequence[str]) -> list[tuple[int, str]]:
+    """An m= line's ``a=rtpmap`` pairs as the native core reads them (static names that
+    the SDP parser filled in for payload types without rtpmap are left out)."""
+    out = []
+    for f, c in zip(formats, codecs, strict=False):
+        if f.isdigit() and c != f and not (int(f) < 35 and c == _static_name(int(f))):
+            out.append((int(f), c))
+    return out
+
+
+def _static_name(pt: int) -> str:
+    from .sip.sdp import _STATIC_PT
+
+    return _STATIC_PT.get(pt, "")
 
 
 def _ignore(_d: Diagnostic) -> None:

@@ -28,7 +28,7 @@ CROSS_CUTTING: dict[str, str] = {
     r"test_cli.*\.py": "command-line behaviour end to end (the cli package as a whole)",
     r"annotate/test_real_golden\.py": "golden annotations of the real corpus through every rule",
     r"media/test_native_media\.py": "the native core's RTP/RTCP stream accounting against "
-    "tshark (sipsniff._native is compiled; its Python face, sipsniff/media, is to come)",
+    "tshark (sipsniff._native is compiled; sipsniff/media is its Python reference)",
     r"dialogs/test_duplicates\.py": "capture duplicates, from the tracker through the pipeline "
     "in both engines, on SPAN-mirrored captures",
 }

@@ -21,7 +21,7 @@ from ..render.safe import clean
 
 __all__ = ["main"]
 
-_COMMANDS = ("analyze", "flow", "report", "explain", "live", "tui")
+_COMMANDS = ("analyze", "flow", "report", "media", "explain", "live", "tui")
 _TLS_HELP = (
     "NSS key log (SSLKEYLOGFILE format) to decrypt SIP over TLS; repeatable. "
     "Default: $SSLKEYLOGFILE when that file exists; pcapng secrets blocks are read too."
