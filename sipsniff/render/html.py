@@ -50,7 +50,7 @@ from ._report import (
 )
 from .ladder import build_ladder
 from .safe import clean, html_escape
-from .summary import capture_span, fmt_ms
+from .summary import capture_span, fmt_ms, tls_text
 
 __all__ = ["HtmlExporter", "html_exporter", "html_report"]
 
@@ -157,6 +157,17 @@ def _summary(analysis: Analysis, f: ReportFacts) -> str:
         ),
         _kpi("", str(st.diagnostics), "Capture warnings", f"{st.skipped} frames skipped"),
     ]
+    capture_notes = [
+        f"<b>Layers</b> {_e(', '.join(f'{k} {v}' for k, v in sorted(st.layers.items())), 600)}"
+        if st.layers
+        else "",
+        f"<b>TLS</b> {_e(tls_text(st), 600)}" if st.tls else "",
+        f"<b>Capture duplicates</b> {st.capture_duplicates} (ignored: mirrored copies, "
+        "not retransmissions)"
+        if st.capture_duplicates
+        else "",
+    ]
+    notes = " · ".join(n for n in capture_notes if n)
     buckets = time_buckets(analysis.calls)
     charts = (
         '<div class="grid-2">'
@@ -175,7 +186,9 @@ def _summary(analysis: Analysis, f: ReportFacts) -> str:
     methods = _bar_list([(m, n, "") for m, n in ranked(f.methods)], "No requests.")
     return (
         '<section id="summary"><h2>Summary</h2>'
-        f'<div class="kpis">{"".join(kpis)}</div>{charts}'
+        f'<div class="kpis">{"".join(kpis)}</div>'
+        + (f'<p class="capture-notes">{notes}</p>' if notes else "")
+        + f"{charts}"
         '<div class="grid-3">'
         f'<div class="card"><h3>Response codes</h3>{codes}</div>'
         f'<div class="card"><h3>Requests</h3>{methods}</div>'

@@ -353,3 +353,21 @@ def test_dataclass_fields_unchanged() -> None:
     names = {f.name for f in dataclasses.fields(Arrow)}
     assert {"frame", "ts_ns", "delta_ms", "src", "dst", "direction", "label", "status",
             "retransmission", "sdp", "notes"} <= names  # fmt: skip
+
+
+def test_capture_notes_show_layers_tls_and_duplicates_escaped() -> None:
+    base = analyze([capture("demo.pcap")])
+    assert "capture-notes" not in "".join(html_mod.html_report(base))
+    st = dataclasses.replace(
+        base.stats,
+        layers={"GRE": 3, "<b>x</b>": 1},
+        tls={"connections": 1, "records": 4, "without_keys": 1},
+        capture_duplicates=2,
+    )
+    page = "".join(html_mod.html_report(dataclasses.replace(base, stats=st)))
+    notes = re.search(r'<p class="capture-notes">(.*?)</p>', page)
+    assert notes is not None
+    text = notes.group(1)
+    assert "GRE 3" in text and "&lt;b&gt;x&lt;/b&gt; 1" in text
+    assert "1 connection, 4 records: 1 without keys" in text and "--tls-keylog" in text
+    assert "Capture duplicates</b> 2" in text
