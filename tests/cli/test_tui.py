@@ -60,6 +60,16 @@ def _command(*args: str) -> str:
     return shlex.join(argv)
 
 
+def _stty(tmp: Path) -> str:
+    """The terminal settings the shell recorded after the program ended: the shell writes
+    them just after printing EXIT=, so a loaded machine may need a moment."""
+    path = tmp / "stty.txt"
+    end = time.monotonic() + 15
+    while not (path.exists() and path.stat().st_size) and time.monotonic() < end:
+        time.sleep(0.05)
+    return path.read_text()
+
+
 class Tmux:
     """One session on a private tmux server (``-L``): nobody else's sessions are touched."""
 
@@ -136,7 +146,7 @@ def test_real_program_in_tmux(tmux_session) -> None:
     t.wait(lambda s: "2 shown" in s, "back on the list")
     t.keys("q")
     screen = t.wait(lambda s: "EXIT=0" in s, "the program to end")
-    stty = (tmp / "stty.txt").read_text()
+    stty = _stty(tmp)
     assert " icanon" in stty and " echo " in stty  # the terminal is back in cooked mode
     assert "\x1b" not in screen
 
@@ -152,7 +162,7 @@ def test_ctrl_c_at_80x24_without_colour_restores_the_terminal(tmux_session) -> N
     t.wait(lambda s: "Call hostile-call-1@127.0.0.1" in s, "the call view")
     t.keys("C-c")
     t.wait(lambda s: "EXIT=0" in s, "the program to end")
-    stty = (tmp / "stty.txt").read_text()
+    stty = _stty(tmp)
     assert " icanon" in stty and " echo " in stty
 
 
@@ -170,5 +180,5 @@ def test_sigterm_ends_it_cleanly(tmux_session) -> None:
     (pid,) = _children(shell)
     os.kill(pid, signal.SIGTERM)
     t.wait(lambda s: "EXIT=143" in s, "the program to end")
-    stty = (tmp / "stty.txt").read_text()
+    stty = _stty(tmp)
     assert " icanon" in stty and " echo " in stty
