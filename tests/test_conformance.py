@@ -235,11 +235,7 @@ need none: junk, bad start lines and keep-alives are messages for neither tool.
 # in frame.protocols, that carries the SIP messages sipsniff does not find yet.  All
 # the other messages of the capture must match tshark's exactly; whoever lands issue 14
 # removes the entry (the test fails as soon as sipsniff finds a message over it).
-UNDECODED: dict[str, str] = {
-    # eth:ip:tcp:http:websocket:sip for the 11 messages of the WebSocket leg (TCP
-    # 43380 <-> 8080); the other 28 travel on plain UDP and sipsniff finds them.
-    "real/heplify_sip_tcp_websocket.pcap": "websocket",
-}
+UNDECODED: dict[str, str] = {}
 
 
 # -- the two sides ----------------------------------------------------------------------------

@@ -42,10 +42,11 @@ from collections.abc import Callable
 from typing import Final
 
 from ..decode.budget import ReassemblyBudget
-from ..decode.payload import DATAGRAM_TRANSPORTS, Endpoint, Payload
+from ..decode.payload import DATAGRAM_TRANSPORTS, Endpoint, Payload, Transport
 from ..diagnostics import DecodeError, Diagnostic, Stage, Trigger
 from .grammar import RESYNC, START_LINE
 from .message import SipMessage, parse_datagram
+from .websocket import WsMessage, WsStream, is_upgrade_start
 
 __all__ = [
     "MAX_SIP_MESSAGE",
@@ -157,6 +158,7 @@ class _Stream:
         "sid",
         "synced",
         "total",
+        "ws",
     )
 
     def __init__(self, sid: int) -> None:
@@ -187,6 +189,8 @@ class _Stream:
         """``buf`` is the tail kept while resynchronising, not the start of a message."""
         self.charged = 0
         """What the budget counts for this stream."""
+        self.ws: WsStream | None = None
+        """Set when the stream began with an HTTP Upgrade: WebSocket frames, not SIP."""
 
     def clear(self) -> None:
         self.buf = bytearray()
@@ -251,6 +255,8 @@ class _Stream:
 
     def size(self) -> int:
         """What the budget counts: the bytes and the marks of an unfinished message."""
+        if self.ws is not None:
+            return self.ws.size()
         if not self.buf or self.junk:
             return 0
         return len(self.buf) + _MARK_COST * (len(self.ends) - self.head)
@@ -419,7 +425,12 @@ class SipFramer:
                 self._diag(
                     p.frame,
                     Trigger.NOT_SIP,
-                    f"{len(rest)} trailing bytes after the SIP message in a UDP datagram",
+                    f"{len(rest)} trailing bytes after the SIP message in a "
+                    + (
+                        f"{p.transport} WebSocket message"
+                        if p.transport in (Transport.WS, Transport.WSS)
+                        else f"{p.transport} datagram"
+                    ),
                 )
                 return
             data = rest
@@ -460,8 +471,13 @@ class SipFramer:
                         f"too many TCP streams: {len(old.buf)} buffered bytes of stream {sid} dropped",
                     )
             st = streams[p.stream] = _Stream(p.stream)
+            if is_upgrade_start(p.data):
+                st.ws = WsStream()
         else:
             streams.move_to_end(p.stream)
+        if st.ws is not None:
+            self._websocket(st, p, out)
+            return
         if p.gap and st.buf:
             self._framing_diag(
                 st.first_frame,
@@ -498,9 +514,50 @@ class SipFramer:
                 st.charged = size
                 self.budget.hold(st, size, self._evicted, p.frame)
 
+    def _websocket(self, st: _Stream, p: Payload, out: list[SipMessage]) -> None:
+        """A WebSocket stream: each text or binary message is parsed as one datagram."""
+        ws = st.ws
+        assert ws is not None
+        st.first_frame = p.frame
+        if p.gap:
+            ws.drop()  # the gap is already reported (tcp-gap); resynchronise quietly
+        transport = Transport.WSS if p.transport == Transport.TLS else Transport.WS
+        for ev in ws.feed(p.data, p.frame) if p.data else ():
+            if isinstance(ev, WsMessage):
+                self._datagram(p._replace(frame=ev.frame, transport=transport, data=ev.data), out)
+            else:
+                self._framing_diag(
+                    ev.frame, Trigger.WEBSOCKET, f"{ev.detail} on {p.src} -> {p.dst}"
+                )
+        if ws.rejected is not None:
+            # not an upgrade: frame the bytes held as plain TCP
+            held, st.ws = ws.rejected, None
+            self._stream(p._replace(data=held, gap=False), out)
+            return
+        if p.end:
+            for problem in ws.close(p.frame):
+                self._framing_diag(problem.frame, Trigger.WEBSOCKET, problem.detail)
+            del self._streams[p.stream]
+            self.budget.release(st)
+            return
+        size = ws.size()
+        if size != st.charged:
+            st.charged = size
+            self.budget.hold(st, size, self._evicted, p.frame)
+
     def _evicted(self, st: _Stream, frame: int) -> None:
         """The budget gave up on this stream's unfinished message: drop it, say so."""
         st.charged = 0
+        if st.ws is not None:
+            dropped = st.ws.drop()
+            if dropped:
+                self._framing_diag(
+                    frame,
+                    Trigger.WEBSOCKET,
+                    f"reassembly memory budget ({self.budget.limit} bytes) exceeded: "
+                    f"{dropped} buffered bytes of WebSocket stream {st.sid} dropped",
+                )
+            return
         if not st.buf:
             return
         self._framing_diag(
@@ -596,7 +653,10 @@ class SipFramer:
     def flush(self) -> None:
         """End of capture: report partial messages left in stream buffers."""
         for st in self._streams.values():
-            if _partial_sip(st.buf):
+            if st.ws is not None:
+                for problem in st.ws.close(st.first_frame):
+                    self._framing_diag(problem.frame, Trigger.WEBSOCKET, problem.detail)
+            elif _partial_sip(st.buf):
                 self._framing_diag(
                     st.first_frame,
                     Trigger.TRUNCATED,
