@@ -133,6 +133,14 @@ class WsStream:
     def close(self, frame: int) -> list[WsProblem]:
         """The stream ended: report a frame or message never completed."""
         out: list[WsProblem] = []
+        if self.state == _HANDSHAKE and self.buf:
+            out.append(
+                WsProblem(
+                    frame,
+                    f"stream ended inside an HTTP request or response that never completed "
+                    f"({len(self.buf)} bytes, no blank line): not SIP, not WebSocket",
+                )
+            )
         if self.state == _FRAMES and (self.buf or self.parts):
             out.append(
                 WsProblem(

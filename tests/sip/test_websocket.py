@@ -163,3 +163,12 @@ def test_pipeline_both_engines(tmp_path: Path) -> None:
         assert not pipe.diagnostics
     assert seen["python"] == [(6, "INVITE", "WS"), (9, 200, "WS")]
     assert seen["native"] == seen["python"]
+
+
+def test_a_stream_ending_inside_the_handshake_is_reported() -> None:
+    from sipsniff.sip.websocket import WsStream
+
+    ws = WsStream()
+    assert ws.feed(b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n", 4) == []
+    (problem,) = ws.close(7)
+    assert problem.frame == 7 and "never completed" in problem.detail
