@@ -30,6 +30,7 @@ from .decode.payload import Endpoint, Payload, Transport
 from .diagnostics import CaptureError, Diagnostic, Stage, Trigger
 from .dialogs.call import Call
 from .dialogs.tracker import DialogTracker
+from .hep.lift import HepLift
 from .media import MediaTable
 from .sip.framing import SipFramer
 from .sip.grammar import START_LINE
@@ -112,7 +113,10 @@ class Pipeline:
         """RTP/RTCP accounting of the Python engine (the native core keeps its own)."""
         """Transport stages tried, in order, on every payload before SIP framing."""
         self.tls = make_lift(self.source_report, lambda: self.stats.sources)
-        self.lifts.append(self.tls)  # TLS with a key log (``tls``): any port, by content
+        self.lifts.append(self.tls)
+        self.lifts.append(
+            HepLift(self.source_report)
+        )  # HEP to a collector, any port  # TLS with a key log (``tls``): any port, by content
         """The native core (``engine``): frames go through it first, and only what it
         hands back (odd frames, unclean messages) reaches the Python stages."""
 

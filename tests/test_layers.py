@@ -47,6 +47,7 @@ RANK: dict[str, int] = {
     "sip": 2,
     "engine": 2,
     "tls": 2,  # a transport lift between decode and SIP framing (reads pcapng secrets)
+    "hep": 1,  # HEP codec and its lift: imports decode and diagnostics only
     "media": 1,  # RTP/RTCP accounting of UDP payloads: imports nothing of SIP
     "_native": 0,
     "dialogs": 3,
