@@ -35,6 +35,7 @@ from .media import MediaTable
 from .sip.framing import SipFramer
 from .sip.grammar import START_LINE
 from .sip.message import SipMessage, parse_datagram
+from .sip.sdp import rtpmap
 from .tls import make_lift
 
 __all__ = ["Pipeline", "analyze", "belonging"]
@@ -178,7 +179,6 @@ class Pipeline:
                 media is not None
                 and p.transport == Transport.UDP
                 and START_LINE.match(p.data) is None
-                and not p.data.startswith(b"HEP3")
             ):
                 media.datagram(p.frame, p.ts_ns, p.src.ip, p.src.port, p.dst.ip, p.dst.port, p.data)
             if scanner is not None and p.transport == Transport.UDP:
@@ -204,7 +204,7 @@ class Pipeline:
         st = self.stats
         if self.media is not None and msg.sdp is not None:
             for m in msg.sdp.media:
-                self.media.announce(m.connection, m.port, _rtpmap(m.formats, m.codecs))
+                self.media.announce(m.connection, m.port, rtpmap(m))
         if msg.status:
             st.statuses[msg.status] += 1
         else:
@@ -475,22 +475,6 @@ class Pipeline:
         finally:
             if was_enabled:
                 gc.enable()
-
-
-def _rtpmap(formats: Sequence[str], codecs: Sequence[str]) -> list[tuple[int, str]]:
-    """An m= line's ``a=rtpmap`` pairs as the native core reads them (static names that
-    the SDP parser filled in for payload types without rtpmap are left out)."""
-    out = []
-    for f, c in zip(formats, codecs, strict=False):
-        if f.isdigit() and c != f and not (int(f) < 35 and c == _static_name(int(f))):
-            out.append((int(f), c))
-    return out
-
-
-def _static_name(pt: int) -> str:
-    from .sip.sdp import _STATIC_PT
-
-    return _STATIC_PT.get(pt, "")
 
 
 def _ignore(_d: Diagnostic) -> None:

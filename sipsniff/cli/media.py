@@ -17,6 +17,7 @@ from rich.table import Table
 from ..capture.sources import expand_paths, read_frames
 from ..pipeline import Pipeline
 from ..render.safe import clean
+from ..sip.sdp import static_codec
 from ._common import DiagnosticPrinter, make_console, warning_options
 from ._progress import progress_frames
 
@@ -49,7 +50,6 @@ _FIELDS = (
     "events",
 )
 _DIGITS = "0123456789*#ABCD"
-_PT_NAMES = {0: "PCMU", 3: "GSM", 4: "G723", 8: "PCMA", 9: "G722", 13: "CN", 18: "G729"}
 
 
 def _digits(events: list[tuple[int, int]]) -> str:
@@ -141,7 +141,7 @@ def media(
             f"{r['src']}:{r['src_port']}",
             f"{r['dst']}:{r['dst_port']}",
             f"0x{r['ssrc']:08X}",
-            ",".join(_PT_NAMES.get(p, str(p)) for p in r["payload_types"]),
+            ",".join(static_codec(p) for p in r["payload_types"]),
             str(r["packets"]),
             f"{r['lost']} ({pct:.1f}%)",
             f"{r['max_delta_ns'] / 1e6:.3f} ms",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Media", "Sdp", "parse_sdp"]
+__all__ = ["Media", "Sdp", "parse_sdp", "rtpmap", "static_codec"]
 
 _STATIC_PT = {
     0: "PCMU/8000",
@@ -169,3 +169,18 @@ def parse_sdp(body: bytes) -> Sdp:
         ),
         problems=tuple(problems),
     )
+
+
+def static_codec(pt: int) -> str:
+    """The RFC 3551 name of a static payload type (``PCMA``), or the number as text."""
+    return _STATIC_PT.get(pt, str(pt)).split("/", 1)[0]
+
+
+def rtpmap(media: Media) -> list[tuple[int, str]]:
+    """An m= line's ``a=rtpmap`` pairs (payload type, ``name/rate``), as the native core
+    reads them: the static names ``parse_sdp`` fills in for the rest are left out."""
+    return [
+        (int(f), c)
+        for f, c in zip(media.formats, media.codecs, strict=False)
+        if f.isdigit() and c != f and c != _STATIC_PT.get(int(f))
+    ]
